@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vlun map engine: pools of member disks carved into thin-provisioned,
+ * extent-mapped virtual volumes.
+ *
+ * Conventions: every function returning int returns 0 on success or a
+ * negative errno.  Functions that take a `struct vl_diag *` also write a
+ * human-readable explanation there on failure (it may be NULL).
+ *
+ * Distinct errors callers rely on:
+ *   -ENOSPC   the pool (data extents or metadata space) is full
+ *   -EIO      a member I/O error (the pool then refuses further writes)
+ *   -ERANGE   an offset/length outside the volume
+ *   -ENOENT   no such pool member / volume
+ *   -EEXIST   name already in use
+ *   -EBUSY    object is in use (open volume, locked pool)
+ *   -EUCLEAN  metadata is corrupt beyond what the redundant copy repairs
+ */
+#ifndef VLUN_ENGINE_H
+#define VLUN_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VL_NAME_MAX 63          /* pool and volume names, bytes (without NUL) */
+#define VL_MAX_MEMBERS 64
+#define VL_FORMAT_VERSION 1
+
+struct vl_pool;
+struct vl_vol;
+
+struct vl_diag {
+	char msg[1024];
+};
+
+enum vl_layout { VL_LAYOUT_CONCAT = 0, VL_LAYOUT_STRIPED = 1 };
+
+struct vl_pool_create_opts {
+	uint64_t extent_size;   /* bytes, power of two; 0 = default (4 MiB) */
+	uint32_t max_volumes;   /* 0 = default (4096) */
+	uint64_t meta_bytes;    /* per-member metadata area; 0 = automatic */
+};
+
+enum {
+	VL_OPEN_RDONLY = 1u << 0,   /* never write (no repairs, no I/O writes) */
+	VL_OPEN_NOLOCK = 1u << 1,   /* do not take the pool lock (read-only only) */
+};
+
+struct vl_member_info {
+	char path[4096];
+	uint8_t uuid[16];
+	uint32_t index;
+	uint64_t size;           /* usable bytes of the member device */
+	uint64_t extents;        /* data extents on it */
+	uint64_t free_extents;
+	bool present;
+	bool meta_mirror;        /* holds a metadata copy */
+	char health[64];         /* "ok", "missing", "repaired ..." */
+};
+
+struct vl_pool_info {
+	char name[VL_NAME_MAX + 1];
+	uint8_t uuid[16];
+	uint64_t extent_size;
+	uint32_t nr_members;
+	uint32_t nr_volumes;
+	uint32_t max_volumes;
+	uint64_t total_extents;
+	uint64_t free_extents;
+	uint64_t meta_blocks;      /* metadata blocks per mirror */
+	uint64_t meta_free_blocks;
+	uint64_t generation;
+	uint32_t repairs;          /* metadata copies repaired at open */
+	char health[64];           /* "ok", "degraded", "failed" */
+};
+
+struct vl_vol_info {
+	char name[VL_NAME_MAX + 1];
+	uint8_t uuid[16];
+	char serial[33];           /* 32 hex digits: the LIO vpd_unit_serial */
+	char wwn[40];              /* naa.6001405... that LIO derives from serial */
+	uint64_t size;
+	uint64_t allocated;        /* bytes of allocated extents */
+	enum vl_layout layout;
+	bool thick;
+	uint32_t slot;
+	uint64_t generation;
+	uint64_t owner_node;
+	uint64_t owner_epoch;
+	uint32_t open_count;
+};
+
+struct vl_vol_create_opts {
+	enum vl_layout layout;
+	bool thick;
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
+};
+
+/* ---- pools ---- */
+int vl_pool_create(const char *name, const char *const *members, size_t n,
+		   const struct vl_pool_create_opts *opts, struct vl_pool **out,
+		   struct vl_diag *diag);
+/* Assemble a pool from its member devices (any order, any paths). */
+int vl_pool_open(const char *const *members, size_t n, unsigned flags,
+		 struct vl_pool **out, struct vl_diag *diag);
+void vl_pool_close(struct vl_pool *pool);
+int vl_pool_add_member(struct vl_pool *pool, const char *path, struct vl_diag *diag);
+/* Wipe every member's superblocks.  Fails with -EBUSY if volumes exist and !force. */
+int vl_pool_destroy(struct vl_pool *pool, bool force, struct vl_diag *diag);
+void vl_pool_get_info(struct vl_pool *pool, struct vl_pool_info *info);
+int vl_pool_member_info(struct vl_pool *pool, uint32_t idx, struct vl_member_info *mi);
+
+/* Read just the identity of a device (for scans): 0, -ENODATA if not a member. */
+struct vl_member_ident {
+	uint8_t pool_uuid[16];
+	uint8_t member_uuid[16];
+	char pool_name[VL_NAME_MAX + 1];
+	uint32_t index;
+	uint32_t nr_members;
+	uint64_t generation;
+};
+int vl_member_identify(const char *path, struct vl_member_ident *id);
+
+/* Consistency check.  Writes a line per finding through `out`. */
+struct vl_check_result {
+	uint32_t errors;          /* problems found */
+	uint32_t repaired;        /* of which repaired */
+	uint64_t blocks_checked;
+	uint64_t extents_checked;
+};
+int vl_pool_check(struct vl_pool *pool, bool repair,
+		  void (*out)(void *arg, const char *line), void *arg,
+		  struct vl_check_result *res);
+
+/* ---- volumes ---- */
+int vl_vol_create(struct vl_pool *pool, const char *name, uint64_t size,
+		  const struct vl_vol_create_opts *opts, struct vl_diag *diag);
+int vl_vol_delete(struct vl_pool *pool, const char *name, struct vl_diag *diag);
+int vl_vol_resize(struct vl_pool *pool, const char *name, uint64_t size, bool allow_shrink,
+		  struct vl_diag *diag);
+int vl_vol_rename(struct vl_pool *pool, const char *name, const char *newname,
+		  struct vl_diag *diag);
+uint32_t vl_pool_nr_volumes(struct vl_pool *pool);
+/* i-th volume in name order */
+int vl_vol_info_at(struct vl_pool *pool, uint32_t i, struct vl_vol_info *info);
+int vl_vol_info(struct vl_pool *pool, const char *name, struct vl_vol_info *info);
+
+/* ---- the I/O API ---- */
+enum { VL_IO_FUA = 1u << 0 };
+enum { VL_ZERO_MAY_UNMAP = 1u << 0 };
+
+int vl_vol_open(struct vl_pool *pool, const char *name, struct vl_vol **out,
+		struct vl_diag *diag);
+void vl_vol_close(struct vl_vol *vol);
+uint64_t vl_vol_size(const struct vl_vol *vol);
+int vl_vol_readv(struct vl_vol *vol, const struct iovec *iov, int iovcnt, uint64_t off);
+int vl_vol_writev(struct vl_vol *vol, const struct iovec *iov, int iovcnt, uint64_t off,
+		  unsigned flags);
+int vl_vol_read(struct vl_vol *vol, void *buf, size_t len, uint64_t off);
+int vl_vol_write(struct vl_vol *vol, const void *buf, size_t len, uint64_t off, unsigned flags);
+/* Discard: whole extents go back to the pool, partial ranges read as zeros. */
+int vl_vol_discard(struct vl_vol *vol, uint64_t off, uint64_t len);
+int vl_vol_write_zeroes(struct vl_vol *vol, uint64_t off, uint64_t len, unsigned flags);
+/* Allocate (without writing) every extent in the range. */
+int vl_vol_preallocate(struct vl_vol *vol, uint64_t off, uint64_t len);
+/* Make every write acknowledged before this call durable. */
+int vl_vol_flush(struct vl_vol *vol);
+uint64_t vl_vol_allocated_bytes(struct vl_vol *vol);
+
+/* ---- helpers shared by tools ---- */
+/* "10G", "512M", "1T", "4096", "1.5G" (binary units, K/M/G/T/P, optional iB/B) */
+int vl_parse_size(const char *s, uint64_t *out);
+void vl_format_size(uint64_t bytes, char *buf, size_t len);
+bool vl_name_valid(const char *name);
+void vl_uuid_unparse(const uint8_t uuid[16], char out[37]);
+const char *vl_layout_name(enum vl_layout l);
+int vl_parse_layout(const char *s, enum vl_layout *out);
+
+/* ---- test hooks (fault injection); not for production use ---- */
+struct vl_fault {
+	/* Number of writes (metadata or data) allowed before the simulated crash;
+	 * <0 = no limit. */
+	int64_t writes_left;
+	bool meta_only;        /* count only metadata writes */
+	bool torn;             /* the cut write lands half-written */
+	bool drop_unsynced;    /* at the cut, undo a random subset of unsynced writes */
+	uint32_t seed;
+	bool crashed;          /* set by the engine when the cut happened */
+	uint64_t meta_writes;  /* metadata writes issued (counting) */
+};
+void vl_pool_set_fault(struct vl_pool *pool, struct vl_fault *fault);
+/* Simulate power loss: undo unsynced writes as the fault asks, then close
+ * without flushing anything. */
+void vl_pool_crash(struct vl_pool *pool);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* On-disk format, version 1.  See docs/on-disk-format.md. */
+#ifndef VLUN_FORMAT_H
+#define VLUN_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "vlun format v1 is implemented for little-endian hosts only"
+#endif
+
+#define VL_BLK 4096u
+#define VL_MAGIC 0x424d4c56u /* "VLMB" in little-endian bytes */
+#define VL_VT_OFF (64u * 1024u)         /* volume table starts here */
+#define VL_PER_PAGE 1008u               /* entries per map / index page */
+#define VL_HDR_INDEX_MAX 960u           /* index pointers in a volume header */
+#define VL_MEMBER_SHIFT 24u             /* map entry: member << 24 | local extent */
+#define VL_MEMBER_EXT_MAX (1u << VL_MEMBER_SHIFT)
+#define VL_NO_MIRROR 0xffffffffu
+#define VL_MIN_EXTENT (64u * 1024u)
+#define VL_MAX_EXTENT (1024u * 1024u * 1024u)
+#define VL_DEFAULT_EXTENT (4u * 1024u * 1024u)
+#define VL_DEFAULT_MAX_VOLUMES 4096u
+#define VL_MAX_VOLUMES_LIMIT 65536u
+
+enum vl_blk_type { VL_BT_SB = 1, VL_BT_VOL = 2, VL_BT_INDEX = 3, VL_BT_MAP = 4 };
+
+/* Common header of every metadata block (64 bytes). */
+struct vl_blkhdr {
+	uint32_t magic;
+	uint32_t crc;           /* crc32c of the whole block with this field zero */
+	uint16_t type;
+	uint16_t version;
+	uint32_t flags;
+	uint64_t gen;           /* transaction generation */
+	uint8_t pool_uuid[16];
+	uint8_t obj_uuid[16];   /* SB: member uuid; VOL/INDEX/MAP: volume uuid */
+	uint64_t index;         /* SB: member index; VOL: slot; INDEX/MAP: page number */
+};
+_Static_assert(sizeof(struct vl_blkhdr) == 64, "blkhdr size");
+
+struct vl_sb_member {
+	uint8_t uuid[16];
+	uint64_t size;          /* bytes of the device when it joined */
+	uint32_t extents;       /* data extents on it */
+	uint32_t flags;
+};
+_Static_assert(sizeof(struct vl_sb_member) == 32, "sb member size");
+
+/* Superblock: one per member, two slots (blocks 0 and 1), the newer valid wins. */
+struct vl_sb {
+	struct vl_blkhdr h;
+	char pool_name[64];
+	uint64_t extent_size;
+	uint64_t created;
+	uint32_t nr_members;
+	uint32_t max_volumes;
+	uint64_t vt_off;        /* byte offset of the volume table */
+	uint64_t meta_off;      /* byte offset of the metadata block area */
+	uint64_t meta_blocks;   /* blocks in it (block 0 is never used) */
+	uint64_t data_off;      /* byte offset of extent 0 */
+	uint32_t mirrors[4];    /* members holding metadata, VL_NO_MIRROR = unused */
+	uint32_t nr_mirrors;
+	uint32_t ag_extents;    /* allocation-group size for multi-node leases */
+	uint64_t node_id;       /* node that last wrote pool metadata */
+	uint8_t reserved0[256 - 64 - 64 - 8 * 7 - 4 * 4 - 4 * 4];
+	struct vl_sb_member members[64];
+	uint8_t reserved1[VL_BLK - 256 - 64 * 32];
+};
+_Static_assert(sizeof(struct vl_sb) == VL_BLK, "sb size");
+_Static_assert(offsetof(struct vl_sb, members) == 256, "sb members offset");
+
+enum { VL_VOL_LIVE = 1, VL_VOL_DELETED = 2 };
+enum { VL_VOLF_THICK = 1 };
+
+/* Volume header: two copies per slot in the volume table. */
+struct vl_volhdr {
+	struct vl_blkhdr h;
+	char name[64];
+	uint64_t size;          /* virtual size in bytes */
+	uint64_t created;
+	uint32_t state;
+	uint32_t layout;
+	uint32_t vflags;
+	uint32_t nr_index;      /* index pointers in use */
+	uint64_t owner_node;    /* node that owns (may write) this volume */
+	uint64_t owner_epoch;   /* bumped on every ownership hand-over */
+	uint64_t nr_alloc;      /* allocated extents, cross-checked at open */
+	uint8_t reserved[256 - 64 - 64 - 8 * 5 - 4 * 4];
+	uint32_t index_blk[VL_HDR_INDEX_MAX];
+};
+_Static_assert(sizeof(struct vl_volhdr) == VL_BLK, "volhdr size");
+
+/* Index page: pointers to map pages.  Map page: extent entries. */
+struct vl_page {
+	struct vl_blkhdr h;
+	uint32_t e[VL_PER_PAGE];
+};
+_Static_assert(sizeof(struct vl_page) == VL_BLK, "page size");
+
+uint32_t vl_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* Fill magic/version/crc.  The caller set type, gen, uuids and index. */
+void vl_blk_seal(void *blk);
+/* 0 if the block is a sealed block of `type` with matching identity
+ * (pool_uuid/obj_uuid may be NULL to skip), -EBADMSG otherwise. */
+int vl_blk_verify(const void *blk, uint16_t type, const uint8_t *pool_uuid,
+		  const uint8_t *obj_uuid, uint64_t index);
+/* Structural checks beyond the checksum (for untrusted content). */
+int vl_sb_validate(const struct vl_sb *sb, const char **why);
+int vl_volhdr_validate(const struct vl_volhdr *vh, const struct vl_sb *sb, const char **why);
+
+static inline uint32_t vl_entry_make(uint32_t member, uint32_t local)
+{
+	return ((member << VL_MEMBER_SHIFT) | local) + 1u;
+}
+static inline uint32_t vl_entry_member(uint32_t e) { return (e - 1u) >> VL_MEMBER_SHIFT; }
+static inline uint32_t vl_entry_local(uint32_t e) { return (e - 1u) & (VL_MEMBER_EXT_MAX - 1u); }
+
+#endif

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef VLUN_INTERNAL_H
+#define VLUN_INTERNAL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "format.h"
+#include "vlun/engine.h"
+
+#define VL_HIDDEN __attribute__((visibility("hidden")))
+#define VL_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* ---- scope cleanup ---- */
+static inline void vl_freep(void *p) { free(*(void **)p); }
+#define VL_AUTOFREE __attribute__((cleanup(vl_freep)))
+static inline void vl_unlockp(pthread_mutex_t **m)
+{
+	if (*m)
+		pthread_mutex_unlock(*m);
+}
+#define VL_LOCK_SCOPE(m)                                                                   \
+	pthread_mutex_t *vl_scope_lock_##__LINE__ __attribute__((cleanup(vl_unlockp))) = (m); \
+	pthread_mutex_lock(vl_scope_lock_##__LINE__)
+
+VL_HIDDEN int vl_diag_set(struct vl_diag *d, int err, const char *fmt, ...) VL_PRINTF(3, 4);
+
+/* ---- members ---- */
+struct vl_member {
+	int fd;
+	char *path;
+	uint8_t uuid[16];
+	uint64_t size;         /* device size now */
+	uint32_t nr_ext;       /* data extents */
+	bool is_bdev;
+	bool punch_ok;         /* fallocate(PUNCH_HOLE) works */
+	atomic_bool data_dirty;
+	/* allocator: bit set = extent in use */
+	uint64_t *bm;
+	uint32_t nr_free;
+	uint32_t hint;
+	char health[64];
+};
+
+/* An undo record for crash simulation. */
+struct vl_undo {
+	uint32_t member;
+	uint64_t off;
+	size_t len;
+	uint8_t *old;
+};
+
+/* ---- in-memory map of one volume ---- */
+struct vl_mapdir {
+	uint32_t n;                       /* leaves (map pages) covered */
+	struct vl_mapdir *older;          /* superseded dirs, freed at close */
+	_Atomic(uint32_t *) leaf[];
+};
+
+struct vl_pefree {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+struct vl_vol {
+	struct vl_pool *pool;
+	char name[VL_NAME_MAX + 1];
+	uint8_t uuid[16];
+	uint32_t slot;
+	uint32_t cur_copy;                /* 0/1: volume-table copy holding `gen` */
+	uint64_t gen;
+	uint64_t created;
+	_Atomic uint64_t size;
+	enum vl_layout layout;
+	bool thick;
+	uint64_t owner_node, owner_epoch;
+	bool damaged;                     /* metadata problem: refuse I/O */
+	bool unfixable;                   /* ... that check --repair cannot fix */
+	char damage[256];
+
+	_Atomic(struct vl_mapdir *) dir;
+	uint32_t *leaf_blk;               /* per leaf: committed meta block, 0 = none */
+	uint8_t *leaf_dirty;
+	uint32_t leaf_cap;                /* capacity of leaf_blk / leaf_dirty */
+	uint32_t nr_idx;
+	uint32_t idx_blk[VL_HDR_INDEX_MAX];
+	uint32_t nr_dirty;
+	bool hdr_dirty;
+	uint64_t meta_reserved;
+	struct vl_pefree pending;         /* extents freed, not yet committed */
+	_Atomic uint64_t nr_alloc;
+
+	pthread_mutex_t lock;             /* map changes */
+	pthread_mutex_t commit_lock;      /* one commit at a time */
+	uint32_t open_count;
+
+	/* grace periods: I/O in flight per epoch parity */
+	_Atomic uint64_t inflight[2];
+	_Atomic uint32_t epoch;
+};
+
+struct vl_pool {
+	pthread_mutex_t lock;             /* admin operations (outermost lock) */
+	pthread_mutex_t alloc_lock;       /* extent and metadata allocators (innermost) */
+	struct vl_sb sb;                  /* authoritative superblock (member fields of member 0) */
+	uint8_t uuid[16];
+	struct vl_member m[VL_MAX_MEMBERS];
+	uint32_t nr_members;
+	uint64_t extent_size;
+	unsigned ext_shift;
+	unsigned flags;
+	atomic_bool failed;
+
+	uint64_t *meta_bm;                /* bit set = block in use */
+	uint64_t meta_free;
+	uint64_t meta_reserved;
+	uint64_t meta_hint;
+
+	struct vl_vol **slots;            /* by slot, NULL = free */
+	uint64_t *slot_gen;               /* newest generation seen in each slot */
+	uint8_t *slot_copy;               /* table copy (0/1) holding it */
+	uint32_t nr_vols;
+	uint32_t repairs;
+	char **findings;                  /* problems seen at open, for check */
+	size_t nr_findings;
+
+	struct vl_fault *fault;
+	struct vl_undo *undo;
+	size_t nr_undo, cap_undo;
+	pthread_mutex_t fault_lock;
+};
+
+/* io.c */
+VL_HIDDEN int vl_io_read(struct vl_pool *p, uint32_t mi, void *buf, size_t len, uint64_t off);
+VL_HIDDEN int vl_io_write(struct vl_pool *p, uint32_t mi, const void *buf, size_t len,
+			  uint64_t off, bool meta);
+VL_HIDDEN int vl_io_readv(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt,
+			  uint64_t off);
+VL_HIDDEN int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt,
+			   uint64_t off, bool fua);
+VL_HIDDEN int vl_io_sync(struct vl_pool *p, uint32_t mi);
+VL_HIDDEN int vl_io_zero(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len);
+VL_HIDDEN int vl_member_open(struct vl_member *m, const char *path, bool rdonly,
+			     struct vl_diag *d);
+VL_HIDDEN void vl_undo_clear(struct vl_pool *p, uint32_t mi);
+
+/* alloc.c */
+VL_HIDDEN int vl_ext_alloc(struct vl_pool *p, uint32_t prefer, bool striped, uint32_t *entry);
+VL_HIDDEN void vl_ext_free(struct vl_pool *p, uint32_t entry);
+VL_HIDDEN bool vl_ext_mark(struct vl_pool *p, uint32_t entry); /* false if already used */
+VL_HIDDEN int vl_meta_reserve(struct vl_pool *p, uint64_t n);
+VL_HIDDEN void vl_meta_unreserve(struct vl_pool *p, uint64_t n);
+VL_HIDDEN uint32_t vl_meta_alloc_reserved(struct vl_pool *p);
+VL_HIDDEN void vl_meta_free(struct vl_pool *p, uint32_t blk);
+VL_HIDDEN bool vl_meta_mark(struct vl_pool *p, uint32_t blk);
+VL_HIDDEN uint64_t vl_pool_free_extents(struct vl_pool *p);
+
+/* meta.c: redundant metadata block I/O */
+VL_HIDDEN int vl_meta_write_blk(struct vl_pool *p, uint64_t off, const void *blk);
+VL_HIDDEN int vl_meta_sync(struct vl_pool *p);
+VL_HIDDEN int vl_meta_read_blk(struct vl_pool *p, uint64_t off, void *blk, uint16_t type,
+			       const uint8_t *obj_uuid, uint64_t index, bool repair);
+VL_HIDDEN void vl_pool_finding(struct vl_pool *p, const char *fmt, ...) VL_PRINTF(2, 3);
+static inline uint64_t vl_meta_blk_off(const struct vl_pool *p, uint32_t blk)
+{
+	return p->sb.meta_off + (uint64_t)blk * VL_BLK;
+}
+static inline uint64_t vl_vt_off(const struct vl_pool *p, uint32_t slot, uint32_t copy)
+{
+	return p->sb.vt_off + ((uint64_t)slot * 2 + copy) * VL_BLK;
+}
+static inline uint64_t vl_ext_off(const struct vl_pool *p, uint32_t local)
+{
+	return p->sb.data_off + ((uint64_t)local << p->ext_shift);
+}
+
+/* map.c */
+VL_HIDDEN int vl_map_init(struct vl_vol *v, uint64_t size);
+VL_HIDDEN int vl_map_grow(struct vl_vol *v, uint64_t size);
+VL_HIDDEN void vl_map_destroy(struct vl_vol *v);
+VL_HIDDEN uint32_t *vl_map_leaf_get(struct vl_vol *v, uint32_t leaf, bool create);
+static inline uint32_t vl_map_lookup(struct vl_vol *v, uint64_t vext)
+{
+	struct vl_mapdir *d = atomic_load_explicit(&v->dir, memory_order_acquire);
+	uint64_t l = vext / VL_PER_PAGE;
+	if (l >= d->n)
+		return 0;
+	uint32_t *leaf = atomic_load_explicit(&d->leaf[l], memory_order_acquire);
+	if (!leaf)
+		return 0;
+	return atomic_load_explicit((_Atomic uint32_t *)&leaf[vext % VL_PER_PAGE],
+				    memory_order_acquire);
+}
+static inline uint64_t vl_vol_nr_ext(const struct vl_pool *p, uint64_t size)
+{
+	return (size + p->extent_size - 1) >> p->ext_shift;
+}
+static inline uint32_t vl_nr_leaves(uint64_t ext) { return (uint32_t)((ext + VL_PER_PAGE - 1) / VL_PER_PAGE); }
+
+/* vol.c */
+VL_HIDDEN int vl_vol_commit(struct vl_vol *v);
+VL_HIDDEN void vl_vol_free(struct vl_vol *v);
+VL_HIDDEN int vl_vol_load(struct vl_pool *p, const struct vl_volhdr *vh, uint32_t copy,
+			  struct vl_vol **out);
+VL_HIDDEN void vl_vol_grace(struct vl_vol *v);
+VL_HIDDEN int vl_vol_set_entry(struct vl_vol *v, uint64_t vext, uint32_t entry);
+VL_HIDDEN int vl_vol_alloc_ext(struct vl_vol *v, uint64_t vext, uint32_t *entry);
+VL_HIDDEN int vl_random(void *buf, size_t len);
+VL_HIDDEN struct vl_vol *vl_vol_find(struct vl_pool *p, const char *name);
+
+#endif

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Member device I/O, with the fault-injection hooks the crash tests use. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int vl_diag_set(struct vl_diag *d, int err, const char *fmt, ...)
+{
+	if (d) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+int vl_member_open(struct vl_member *m, const char *path, bool rdonly, struct vl_diag *d)
+{
+	int fd = open(path, (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0)
+		return vl_diag_set(d, -errno, "%s: cannot open: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = -errno;
+		close(fd);
+		return vl_diag_set(d, e, "%s: cannot stat: %s", path, strerror(-e));
+	}
+	if (S_ISBLK(st.st_mode)) {
+		uint64_t sz;
+		if (ioctl(fd, BLKGETSIZE64, &sz) < 0) {
+			int e = -errno;
+			close(fd);
+			return vl_diag_set(d, e, "%s: cannot read device size: %s", path,
+					   strerror(-e));
+		}
+		m->size = sz;
+		m->is_bdev = true;
+	} else if (S_ISREG(st.st_mode)) {
+		m->size = (uint64_t)st.st_size;
+		m->is_bdev = false;
+	} else {
+		close(fd);
+		return vl_diag_set(d, -EINVAL,
+				   "%s: not a regular file or block device; members must be one "
+				   "of those",
+				   path);
+	}
+	m->fd = fd;
+	m->punch_ok = !m->is_bdev;
+	free(m->path);
+	m->path = strdup(path);
+	if (!m->path) {
+		close(fd);
+		m->fd = -1;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int rw_full(int fd, void *buf, size_t len, uint64_t off, bool wr)
+{
+	uint8_t *p = buf;
+	while (len) {
+		ssize_t n = wr ? pwrite(fd, p, len, (off_t)off) : pread(fd, p, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0) {
+			if (wr)
+				return -EIO;
+			memset(p, 0, len); /* beyond EOF of a file reads as zeros */
+			return 0;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+int vl_io_read(struct vl_pool *p, uint32_t mi, void *buf, size_t len, uint64_t off)
+{
+	return rw_full(p->m[mi].fd, buf, len, off, false);
+}
+
+/* ---- fault injection ---- */
+static int fault_before_write(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt,
+			      uint64_t off, bool meta, bool *cut)
+{
+	struct vl_fault *f = p->fault;
+	*cut = false;
+	pthread_mutex_lock(&p->fault_lock);
+	if (f->crashed) {
+		pthread_mutex_unlock(&p->fault_lock);
+		return -EIO;
+	}
+	if (meta)
+		f->meta_writes++;
+	if (f->writes_left >= 0 && (meta || !f->meta_only)) {
+		if (f->writes_left == 0) {
+			f->crashed = true;
+			*cut = true;
+		} else {
+			f->writes_left--;
+		}
+	}
+	if (f->drop_unsynced) {
+		size_t len = 0;
+		for (int i = 0; i < cnt; i++)
+			len += iov[i].iov_len;
+		if (p->nr_undo == p->cap_undo) {
+			size_t nc = p->cap_undo ? p->cap_undo * 2 : 64;
+			struct vl_undo *nu = realloc(p->undo, nc * sizeof(*nu));
+			if (!nu) {
+				pthread_mutex_unlock(&p->fault_lock);
+				return -ENOMEM;
+			}
+			p->undo = nu;
+			p->cap_undo = nc;
+		}
+		struct vl_undo *u = &p->undo[p->nr_undo];
+		u->old = malloc(len ? len : 1);
+		if (!u->old) {
+			pthread_mutex_unlock(&p->fault_lock);
+			return -ENOMEM;
+		}
+		rw_full(p->m[mi].fd, u->old, len, off, false);
+		u->member = mi;
+		u->off = off;
+		u->len = len;
+		p->nr_undo++;
+	}
+	pthread_mutex_unlock(&p->fault_lock);
+	return 0;
+}
+
+void vl_undo_clear(struct vl_pool *p, uint32_t mi)
+{
+	if (!p->fault)
+		return;
+	pthread_mutex_lock(&p->fault_lock);
+	size_t k = 0;
+	for (size_t i = 0; i < p->nr_undo; i++) {
+		if (p->undo[i].member == mi)
+			free(p->undo[i].old);
+		else
+			p->undo[k++] = p->undo[i];
+	}
+	p->nr_undo = k;
+	pthread_mutex_unlock(&p->fault_lock);
+}
+
+void vl_pool_set_fault(struct vl_pool *p, struct vl_fault *f) { p->fault = f; }
+
+void vl_pool_crash(struct vl_pool *p)
+{
+	struct vl_fault *f = p->fault;
+	if (f) {
+		f->crashed = true;
+		uint32_t s = f->seed ? f->seed : 1;
+		for (size_t i = p->nr_undo; i-- > 0;) {
+			struct vl_undo *u = &p->undo[i];
+			s = s * 1103515245u + 12345u;
+			if ((s >> 16) & 1)
+				(void)!pwrite(p->m[u->member].fd, u->old, u->len, (off_t)u->off);
+			free(u->old);
+		}
+		p->nr_undo = 0;
+	}
+	atomic_store(&p->failed, true);
+	vl_pool_close(p);
+}
+
+int vl_io_write(struct vl_pool *p, uint32_t mi, const void *buf, size_t len, uint64_t off,
+		bool meta)
+{
+	if (p->fault) {
+		bool cut;
+		struct iovec iov = {(void *)buf, len};
+		int r = fault_before_write(p, mi, &iov, 1, off, meta, &cut);
+		if (r)
+			return r;
+		if (cut) {
+			if (p->fault->torn)
+				rw_full(p->m[mi].fd, (void *)buf, len / 2 ? len / 2 : 1, off, true);
+			return -EIO;
+		}
+	}
+	int r = rw_full(p->m[mi].fd, (void *)buf, len, off, true);
+	if (!r && !meta)
+		atomic_store_explicit(&p->m[mi].data_dirty, true, memory_order_relaxed);
+	return r;
+}
+
+static size_t iov_len(const struct iovec *iov, int cnt)
+{
+	size_t n = 0;
+	for (int i = 0; i < cnt; i++)
+		n += iov[i].iov_len;
+	return n;
+}
+
+/* Advance an iovec array by n bytes (in place on a private copy). */
+static void iov_advance(struct iovec **iov, int *cnt, size_t n)
+{
+	while (n && *cnt) {
+		if (n >= (*iov)->iov_len) {
+			n -= (*iov)->iov_len;
+			(*iov)++;
+			(*cnt)--;
+		} else {
+			(*iov)->iov_base = (uint8_t *)(*iov)->iov_base + n;
+			(*iov)->iov_len -= n;
+			n = 0;
+		}
+	}
+}
+
+static int rwv_full(int fd, const struct iovec *iov0, int cnt, uint64_t off, bool wr, int flags)
+{
+	size_t len = iov_len(iov0, cnt);
+	ssize_t n = wr ? pwritev2(fd, iov0, cnt, (off_t)off, flags)
+		       : preadv(fd, iov0, cnt, (off_t)off);
+	if (n == (ssize_t)len)
+		return 0;
+	/* slow path: short transfer or error */
+	struct iovec stackv[64];
+	struct iovec *copy = cnt <= 64 ? stackv : malloc(sizeof(*copy) * (size_t)cnt);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, iov0, sizeof(*copy) * (size_t)cnt);
+	struct iovec *v = copy;
+	int r = 0;
+	size_t done = 0;
+	for (;;) {
+		if (n < 0) {
+			if (errno != EINTR) {
+				r = -errno;
+				break;
+			}
+			n = 0;
+		} else if (n == 0 && done < len) {
+			if (wr) {
+				r = -EIO;
+				break;
+			}
+			/* beyond EOF: zero-fill */
+			for (int i = 0; i < cnt; i++)
+				memset(v[i].iov_base, 0, v[i].iov_len);
+			break;
+		}
+		done += (size_t)n;
+		iov_advance(&v, &cnt, (size_t)n);
+		if (done >= len)
+			break;
+		n = wr ? pwritev2(fd, v, cnt, (off_t)(off + done), flags)
+		       : preadv(fd, v, cnt, (off_t)(off + done));
+	}
+	if (copy != stackv)
+		free(copy);
+	return r;
+}
+
+int vl_io_readv(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt, uint64_t off)
+{
+	return rwv_full(p->m[mi].fd, iov, cnt, off, false, 0);
+}
+
+int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt, uint64_t off,
+		 bool fua)
+{
+	if (p->fault) {
+		bool cut;
+		int r = fault_before_write(p, mi, iov, cnt, off, false, &cut);
+		if (r)
+			return r;
+		if (cut) {
+			if (p->fault->torn && cnt > 0)
+				rw_full(p->m[mi].fd, iov[0].iov_base, iov[0].iov_len / 2 + 1, off,
+					true);
+			return -EIO;
+		}
+		fua = false; /* writes must stay undoable until a sync */
+	}
+	struct vl_member *m = &p->m[mi];
+	int r = rwv_full(m->fd, iov, cnt, off, true, fua ? RWF_DSYNC : 0);
+	if (!r && !fua && !atomic_load_explicit(&m->data_dirty, memory_order_relaxed))
+		atomic_store_explicit(&m->data_dirty, true, memory_order_relaxed);
+	return r;
+}
+
+int vl_io_sync(struct vl_pool *p, uint32_t mi)
+{
+	if (p->fault && p->fault->crashed)
+		return -EIO;
+	atomic_store(&p->m[mi].data_dirty, false);
+	if (fdatasync(p->m[mi].fd) < 0) {
+		int e = -errno;
+		atomic_store(&p->m[mi].data_dirty, true);
+		return e;
+	}
+	vl_undo_clear(p, mi);
+	return 0;
+}
+
+/* Make [off, off+len) of a member read as zeros. */
+int vl_io_zero(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len)
+{
+	struct vl_member *m = &p->m[mi];
+	if (p->fault) {
+		/* record as a write so crash simulation can undo it */
+		static const uint8_t z[1];
+		(void)z;
+		bool cut;
+		struct iovec iov = {NULL, len};
+		VL_AUTOFREE uint8_t *zeros = calloc(1, len);
+		if (!zeros)
+			return -ENOMEM;
+		iov.iov_base = zeros;
+		int r = fault_before_write(p, mi, &iov, 1, off, false, &cut);
+		if (r)
+			return r;
+		if (cut)
+			return -EIO;
+		r = rw_full(m->fd, zeros, len, off, true);
+		atomic_store(&m->data_dirty, true);
+		return r;
+	}
+	if (m->punch_ok) {
+		if (fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+			      (off_t)len) == 0) {
+			atomic_store_explicit(&m->data_dirty, true, memory_order_relaxed);
+			return 0;
+		}
+		if (errno != EOPNOTSUPP && errno != ENOSYS)
+			return -errno;
+		m->punch_ok = false;
+	}
+	if (m->is_bdev) {
+		uint64_t range[2] = {off, len};
+		if (ioctl(m->fd, BLKZEROOUT, range) == 0)
+			return 0;
+	}
+	static const uint8_t zbuf[65536];
+	while (len) {
+		size_t n = len < sizeof(zbuf) ? (size_t)len : sizeof(zbuf);
+		int r = rw_full(m->fd, (void *)zbuf, n, off, true);
+		if (r)
+			return r;
+		off += n;
+		len -= n;
+	}
+	atomic_store_explicit(&m->data_dirty, true, memory_order_relaxed);
+	return 0;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Metadata blocks: every block is written to each metadata mirror and read
+ * from the first mirror whose copy verifies; bad copies are rewritten. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+void vl_pool_finding(struct vl_pool *p, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	char **nf = realloc(p->findings, (p->nr_findings + 1) * sizeof(*nf));
+	if (!nf)
+		return;
+	p->findings = nf;
+	nf[p->nr_findings] = strdup(buf);
+	if (nf[p->nr_findings])
+		p->nr_findings++;
+}
+
+int vl_meta_write_blk(struct vl_pool *p, uint64_t off, const void *blk)
+{
+	for (uint32_t i = 0; i < p->sb.nr_mirrors; i++) {
+		int r = vl_io_write(p, p->sb.mirrors[i], blk, VL_BLK, off, true);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int vl_meta_sync(struct vl_pool *p)
+{
+	for (uint32_t i = 0; i < p->sb.nr_mirrors; i++) {
+		int r = vl_io_sync(p, p->sb.mirrors[i]);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int vl_meta_read_blk(struct vl_pool *p, uint64_t off, void *blk, uint16_t type,
+		     const uint8_t *obj_uuid, uint64_t index, bool repair)
+{
+	int good = -1;
+	bool bad[4] = {false};
+	for (uint32_t i = 0; i < p->sb.nr_mirrors; i++) {
+		uint32_t mi = p->sb.mirrors[i];
+		if (vl_io_read(p, mi, blk, VL_BLK, off) == 0 &&
+		    vl_blk_verify(blk, type, p->uuid, obj_uuid, index) == 0) {
+			good = (int)i;
+			break;
+		}
+		bad[i] = true;
+	}
+	if (good < 0)
+		return -EBADMSG;
+	for (int i = 0; i < good; i++) {
+		uint32_t mi = p->sb.mirrors[i];
+		if (!bad[i])
+			continue;
+		if (repair && !(p->flags & VL_OPEN_RDONLY) &&
+		    vl_io_write(p, mi, blk, VL_BLK, off, true) == 0) {
+			p->repairs++;
+			vl_pool_finding(p, "repaired: metadata block at offset %llu on %s (bad copy, "
+					   "rewritten from the mirror on %s)",
+					(unsigned long long)off, p->m[mi].path,
+					p->m[p->sb.mirrors[good]].path);
+		} else {
+			vl_pool_finding(p, "bad copy: metadata block at offset %llu on %s",
+					(unsigned long long)off, p->m[mi].path);
+		}
+	}
+	return 0;
+}

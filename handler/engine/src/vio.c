@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The data path.  A mapped extent is reached with three acquire loads and
+ * one preadv/pwritev; only the first write to an extent takes the volume
+ * lock.  Every I/O is counted in the current grace-period epoch so freed
+ * extents are not reused while an I/O that saw the old mapping is running.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define MAX_SUBIOV 64
+
+static inline uint32_t io_enter(struct vl_vol *v)
+{
+	uint32_t e = atomic_load(&v->epoch) & 1u;
+	atomic_fetch_add(&v->inflight[e], 1);
+	return e;
+}
+
+static inline void io_exit(struct vl_vol *v, uint32_t e)
+{
+	atomic_fetch_sub_explicit(&v->inflight[e], 1, memory_order_release);
+}
+
+/* A cursor over the caller's iovec array. */
+struct cursor {
+	const struct iovec *iov;
+	int cnt;
+	int i;
+	size_t off;
+};
+
+/* Slice up to n bytes at the cursor into out (at most MAX_SUBIOV entries).
+ * Returns bytes sliced. */
+static size_t cursor_take(struct cursor *c, size_t n, struct iovec *out, int *outcnt)
+{
+	size_t got = 0;
+	int k = 0;
+	while (got < n && c->i < c->cnt && k < MAX_SUBIOV) {
+		size_t avail = c->iov[c->i].iov_len - c->off;
+		size_t t = n - got < avail ? n - got : avail;
+		if (t) {
+			out[k].iov_base = (uint8_t *)c->iov[c->i].iov_base + c->off;
+			out[k].iov_len = t;
+			k++;
+		}
+		got += t;
+		c->off += t;
+		if (c->off == c->iov[c->i].iov_len) {
+			c->i++;
+			c->off = 0;
+		}
+	}
+	*outcnt = k;
+	return got;
+}
+
+static size_t iov_total(const struct iovec *iov, int cnt, bool *overflow)
+{
+	size_t n = 0;
+	*overflow = false;
+	for (int i = 0; i < cnt; i++)
+		if (__builtin_add_overflow(n, iov[i].iov_len, &n))
+			*overflow = true;
+	return n;
+}
+
+static int range_ok(struct vl_vol *v, uint64_t off, uint64_t len)
+{
+	uint64_t end;
+	if (__builtin_add_overflow(off, len, &end) || end > atomic_load(&v->size))
+		return -ERANGE;
+	return 0;
+}
+
+/* Run `n` bytes at the cursor against member `mi` at `poff`, in slices. */
+static int member_rw(struct vl_pool *p, struct cursor *c, uint32_t mi, uint64_t poff, size_t n,
+		     bool wr, bool fua)
+{
+	while (n) {
+		struct iovec sub[MAX_SUBIOV];
+		int k;
+		size_t got = cursor_take(c, n, sub, &k);
+		int r = wr ? vl_io_writev(p, mi, sub, k, poff, fua) : vl_io_readv(p, mi, sub, k, poff);
+		if (r)
+			return r;
+		n -= got;
+		poff += got;
+	}
+	return 0;
+}
+
+static void cursor_zero(struct cursor *c, size_t n)
+{
+	while (n) {
+		struct iovec sub[MAX_SUBIOV];
+		int k;
+		size_t got = cursor_take(c, n, sub, &k);
+		for (int i = 0; i < k; i++)
+			memset(sub[i].iov_base, 0, sub[i].iov_len);
+		n -= got;
+	}
+}
+
+int vl_vol_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off)
+{
+	struct vl_pool *p = v->pool;
+	bool ovf;
+	size_t len = iov_total(iov, iovcnt, &ovf);
+	if (ovf || range_ok(v, off, len))
+		return -ERANGE;
+	uint64_t mask = p->extent_size - 1;
+	uint32_t ep = io_enter(v);
+	int r = 0;
+	/* fast path: one mapped extent */
+	if ((off & mask) + len <= p->extent_size) {
+		uint32_t e = vl_map_lookup(v, off >> p->ext_shift);
+		if (e) {
+			uint64_t poff = vl_ext_off(p, vl_entry_local(e)) + (off & mask);
+			r = iovcnt <= 1024 ? vl_io_readv(p, vl_entry_member(e), iov, iovcnt, poff)
+					   : member_rw(p, &(struct cursor){iov, iovcnt, 0, 0},
+						       vl_entry_member(e), poff, len, false, false);
+			io_exit(v, ep);
+			return r;
+		}
+	}
+	struct cursor c = {iov, iovcnt, 0, 0};
+	while (len && !r) {
+		uint64_t inoff = off & mask;
+		size_t n = p->extent_size - inoff < len ? (size_t)(p->extent_size - inoff) : len;
+		uint32_t e = vl_map_lookup(v, off >> p->ext_shift);
+		if (e)
+			r = member_rw(p, &c, vl_entry_member(e),
+				      vl_ext_off(p, vl_entry_local(e)) + inoff, n, false, false);
+		else
+			cursor_zero(&c, n);
+		off += n;
+		len -= n;
+	}
+	io_exit(v, ep);
+	return r;
+}
+
+/* Slow path of a write: map the extent.  Returns the entry or -errno. */
+static int64_t map_for_write(struct vl_vol *v, uint64_t vext, bool *allocated)
+{
+	VL_LOCK_SCOPE(&v->lock);
+	uint32_t e = vl_map_lookup(v, vext);
+	if (e)
+		return e;
+	int r = vl_vol_alloc_ext(v, vext, &e);
+	if (r)
+		return r;
+	*allocated = true;
+	return e;
+}
+
+static int write_guard(struct vl_vol *v)
+{
+	if (v->pool->flags & VL_OPEN_RDONLY)
+		return -EROFS;
+	if (atomic_load_explicit(&v->pool->failed, memory_order_relaxed))
+		return -EIO;
+	return 0;
+}
+
+int vl_vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off,
+		  unsigned flags)
+{
+	struct vl_pool *p = v->pool;
+	bool ovf;
+	size_t len = iov_total(iov, iovcnt, &ovf);
+	if (ovf || range_ok(v, off, len))
+		return -ERANGE;
+	int r = write_guard(v);
+	if (r)
+		return r;
+	bool fua = flags & VL_IO_FUA, allocated = false;
+	uint64_t mask = p->extent_size - 1;
+	uint32_t ep = io_enter(v);
+	if ((off & mask) + len <= p->extent_size && iovcnt <= 1024) {
+		uint32_t e = vl_map_lookup(v, off >> p->ext_shift);
+		if (e) {
+			r = vl_io_writev(p, vl_entry_member(e), iov, iovcnt,
+					 vl_ext_off(p, vl_entry_local(e)) + (off & mask), fua);
+			io_exit(v, ep);
+			return r;
+		}
+	}
+	struct cursor c = {iov, iovcnt, 0, 0};
+	while (len && !r) {
+		uint64_t inoff = off & mask;
+		size_t n = p->extent_size - inoff < len ? (size_t)(p->extent_size - inoff) : len;
+		int64_t e = vl_map_lookup(v, off >> p->ext_shift);
+		if (!e)
+			e = map_for_write(v, off >> p->ext_shift, &allocated);
+		if (e < 0) {
+			r = (int)e;
+			break;
+		}
+		r = member_rw(p, &c, vl_entry_member((uint32_t)e),
+			      vl_ext_off(p, vl_entry_local((uint32_t)e)) + inoff, n, true,
+			      fua && !allocated);
+		off += n;
+		len -= n;
+	}
+	io_exit(v, ep);
+	/* a FUA write that allocated is durable only once its mapping is */
+	if (!r && fua && allocated)
+		r = vl_vol_commit(v);
+	return r;
+}
+
+int vl_vol_read(struct vl_vol *v, void *buf, size_t len, uint64_t off)
+{
+	struct iovec iov = {buf, len};
+	return vl_vol_readv(v, &iov, 1, off);
+}
+
+int vl_vol_write(struct vl_vol *v, const void *buf, size_t len, uint64_t off, unsigned flags)
+{
+	struct iovec iov = {(void *)buf, len};
+	return vl_vol_writev(v, &iov, 1, off, flags);
+}
+
+int vl_vol_unmap_ext(struct vl_vol *v, uint64_t vext);
+
+/* Zero [off, off+len) that lies inside one extent, if it is mapped. */
+static int zero_partial(struct vl_vol *v, uint64_t off, uint64_t n)
+{
+	struct vl_pool *p = v->pool;
+	uint32_t e = vl_map_lookup(v, off >> p->ext_shift);
+	if (!e)
+		return 0;
+	return vl_io_zero(p, vl_entry_member(e),
+			  vl_ext_off(p, vl_entry_local(e)) + (off & (p->extent_size - 1)), n);
+}
+
+static int zero_range(struct vl_vol *v, uint64_t off, uint64_t len, bool unmap)
+{
+	struct vl_pool *p = v->pool;
+	int r = range_ok(v, off, len);
+	if (r)
+		return r;
+	if ((r = write_guard(v)))
+		return r;
+	unmap = unmap && !v->thick;
+	uint64_t mask = p->extent_size - 1;
+	uint32_t ep = io_enter(v);
+	while (len && !r) {
+		uint64_t inoff = off & mask;
+		uint64_t n = p->extent_size - inoff < len ? p->extent_size - inoff : len;
+		if (unmap && n == p->extent_size) {
+			pthread_mutex_lock(&v->lock);
+			r = vl_vol_unmap_ext(v, off >> p->ext_shift);
+			pthread_mutex_unlock(&v->lock);
+		} else {
+			r = zero_partial(v, off, n);
+		}
+		off += n;
+		len -= n;
+	}
+	io_exit(v, ep);
+	return r;
+}
+
+int vl_vol_discard(struct vl_vol *v, uint64_t off, uint64_t len)
+{
+	return zero_range(v, off, len, true);
+}
+
+int vl_vol_write_zeroes(struct vl_vol *v, uint64_t off, uint64_t len, unsigned flags)
+{
+	return zero_range(v, off, len, flags & VL_ZERO_MAY_UNMAP);
+}
+
+int vl_vol_preallocate(struct vl_vol *v, uint64_t off, uint64_t len)
+{
+	struct vl_pool *p = v->pool;
+	int r = range_ok(v, off, len);
+	if (r || (r = write_guard(v)) || !len)
+		return r;
+	uint64_t first = off >> p->ext_shift, last = (off + len - 1) >> p->ext_shift;
+	VL_LOCK_SCOPE(&v->lock);
+	for (uint64_t x = first; x <= last && !r; x++) {
+		uint32_t e;
+		if (!vl_map_lookup(v, x))
+			r = vl_vol_alloc_ext(v, x, &e);
+	}
+	return r;
+}
+
+int vl_vol_flush(struct vl_vol *v)
+{
+	if (v->pool->flags & VL_OPEN_RDONLY)
+		return 0;
+	return vl_vol_commit(v);
+}
+
+uint64_t vl_vol_size(const struct vl_vol *v) { return atomic_load(&v->size); }
+
+uint64_t vl_vol_allocated_bytes(struct vl_vol *v)
+{
+	return atomic_load(&v->nr_alloc) << v->pool->ext_shift;
+}
+
+int vl_vol_open(struct vl_pool *p, const char *name, struct vl_vol **out, struct vl_diag *d)
+{
+	VL_LOCK_SCOPE(&p->lock);
+	struct vl_vol *v = vl_vol_find(p, name);
+	if (!v)
+		return vl_diag_set(d, -ENOENT, "no volume '%s' in pool %s", name, p->sb.pool_name);
+	if (v->damaged)
+		return vl_diag_set(d, -EUCLEAN,
+				   "volume '%s' has damaged metadata (%s); run 'vlunctl pool check "
+				   "%s'",
+				   name, v->damage, p->sb.pool_name);
+	v->open_count++;
+	*out = v;
+	return 0;
+}
+
+void vl_vol_close(struct vl_vol *v)
+{
+	if (!v)
+		return;
+	struct vl_pool *p = v->pool;
+	if (!(p->flags & VL_OPEN_RDONLY) && !atomic_load(&p->failed))
+		(void)vl_vol_commit(v);
+	VL_LOCK_SCOPE(&p->lock);
+	v->open_count--;
+}
