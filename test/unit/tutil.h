@@ -4,7 +4,9 @@
 #ifndef VLUN_TUTIL_H
 #define VLUN_TUTIL_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>

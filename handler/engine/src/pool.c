@@ -541,10 +541,6 @@ int vl_pool_create(const char *name, const char *const *paths, size_t n,
 			break;
 		if ((r = vl_member_open(&p->m[i], paths[i], false, d)))
 			break;
-		if (flock(p->m[i].fd, LOCK_EX | LOCK_NB) < 0) {
-			r = vl_diag_set(d, -EBUSY, "%s is in use by another process", paths[i]);
-			break;
-		}
 		struct stat a, b;
 		fstat(p->m[i].fd, &a);
 		for (size_t j = 0; j < i && !r; j++) {
@@ -554,6 +550,8 @@ int vl_pool_create(const char *name, const char *const *paths, size_t n,
 				r = vl_diag_set(d, -EINVAL, "%s and %s are the same device", paths[j],
 						paths[i]);
 		}
+		if (!r && flock(p->m[i].fd, LOCK_EX | LOCK_NB) < 0)
+			r = vl_diag_set(d, -EBUSY, "%s is in use by another process", paths[i]);
 		total += p->m[i].size;
 	}
 	if (r)
