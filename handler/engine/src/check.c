@@ -182,7 +182,9 @@ int vl_pool_check(struct vl_pool *p, bool repair, void (*out)(void *, const char
 		res->errors++;
 		res->repaired += fixed;
 		say(&c, "%s%s", fixed ? "" : "found at open: ", p->findings[i]);
+		free(p->findings[i]);
 	}
+	p->nr_findings = 0; /* reported once */
 	check_sbs(&c);
 	for (uint32_t s = 0; s < p->sb.max_volumes; s++)
 		if (p->slots[s])

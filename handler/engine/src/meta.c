@@ -46,20 +46,30 @@ int vl_meta_sync(struct vl_pool *p)
 int vl_meta_read_blk(struct vl_pool *p, uint64_t off, void *blk, uint16_t type,
 		     const uint8_t *obj_uuid, uint64_t index, bool repair)
 {
+	/* Every copy is read and verified, so a bad copy is found (and rewritten)
+	 * at open, not only when the good one fails later. */
 	int good = -1;
 	bool bad[4] = {false};
+	uint8_t *other = aligned_alloc(VL_BLK, VL_BLK);
+	if (!other)
+		return -ENOMEM;
 	for (uint32_t i = 0; i < p->sb.nr_mirrors; i++) {
 		uint32_t mi = p->sb.mirrors[i];
-		if (vl_io_read(p, mi, blk, VL_BLK, off) == 0 &&
-		    vl_blk_verify(blk, type, p->uuid, obj_uuid, index) == 0) {
-			good = (int)i;
-			break;
+		void *b = good < 0 ? blk : other;
+		if (vl_io_read(p, mi, b, VL_BLK, off) == 0 &&
+		    vl_blk_verify(b, type, p->uuid, obj_uuid, index) == 0) {
+			if (good < 0)
+				good = (int)i;
+			else if (memcmp(blk, other, VL_BLK) != 0)
+				bad[i] = true; /* valid but different: the first one wins */
+		} else {
+			bad[i] = true;
 		}
-		bad[i] = true;
 	}
+	free(other);
 	if (good < 0)
 		return -EBADMSG;
-	for (int i = 0; i < good; i++) {
+	for (uint32_t i = 0; i < p->sb.nr_mirrors; i++) {
 		uint32_t mi = p->sb.mirrors[i];
 		if (!bad[i])
 			continue;
