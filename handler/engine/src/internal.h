@@ -141,7 +141,8 @@ VL_HIDDEN int vl_io_readv(struct vl_pool *p, uint32_t mi, const struct iovec *io
 VL_HIDDEN int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt,
 			   uint64_t off, bool fua);
 VL_HIDDEN int vl_io_sync(struct vl_pool *p, uint32_t mi);
-VL_HIDDEN int vl_io_zero(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len);
+VL_HIDDEN int vl_io_zero(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len,
+			  bool dealloc);
 VL_HIDDEN int vl_member_open(struct vl_member *m, const char *path, bool rdonly,
 			     struct vl_diag *d);
 VL_HIDDEN void vl_undo_clear(struct vl_pool *p, uint32_t mi);

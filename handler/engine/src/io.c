@@ -232,8 +232,12 @@ static void iov_advance(struct iovec **iov, int *cnt, size_t n)
 static int rwv_full(int fd, const struct iovec *iov0, int cnt, uint64_t off, bool wr, int flags)
 {
 	size_t len = iov_len(iov0, cnt);
-	ssize_t n = wr ? pwritev2(fd, iov0, cnt, (off_t)off, flags)
-		       : preadv(fd, iov0, cnt, (off_t)off);
+	ssize_t n;
+	if (cnt == 1 && !flags) /* the plain calls are a little cheaper in the kernel */
+		n = wr ? pwrite(fd, iov0->iov_base, len, (off_t)off)
+		       : pread(fd, iov0->iov_base, len, (off_t)off);
+	else
+		n = wr ? pwritev2(fd, iov0, cnt, (off_t)off, flags) : preadv(fd, iov0, cnt, (off_t)off);
 	if (n == (ssize_t)len)
 		return 0;
 	/* slow path: short transfer or error */
@@ -316,20 +320,19 @@ int vl_io_sync(struct vl_pool *p, uint32_t mi)
 	return 0;
 }
 
-/* Make [off, off+len) of a member read as zeros. */
-int vl_io_zero(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len)
+/* Make [off, off+len) of a member read as zeros.  `dealloc`: give the space
+ * back to the file system (discard) rather than keep it allocated (a fresh
+ * extent about to be written: zeroing in place is cheaper there). */
+int vl_io_zero(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len, bool dealloc)
 {
 	struct vl_member *m = &p->m[mi];
 	if (p->fault) {
 		/* record as a write so crash simulation can undo it */
-		static const uint8_t z[1];
-		(void)z;
 		bool cut;
-		struct iovec iov = {NULL, len};
 		VL_AUTOFREE uint8_t *zeros = calloc(1, len);
 		if (!zeros)
 			return -ENOMEM;
-		iov.iov_base = zeros;
+		struct iovec iov = {zeros, len};
 		int r = fault_before_write(p, mi, &iov, 1, off, false, &cut);
 		if (r)
 			return r;
@@ -339,9 +342,20 @@ int vl_io_zero(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len)
 		atomic_store(&m->data_dirty, true);
 		return r;
 	}
+	if (m->punch_ok && !dealloc) {
+		/* A fresh extent that is a hole already reads as zeros: leave it a
+		 * hole (the host file stays sparse).  One that holds old data is
+		 * zeroed in place, keeping the space the host had given it. */
+		off_t data = lseek(m->fd, (off_t)off, SEEK_DATA);
+		if ((data < 0 && errno == ENXIO) || (data >= 0 && (uint64_t)data >= off + len))
+			return 0;
+	}
 	if (m->punch_ok) {
-		if (fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
-			      (off_t)len) == 0) {
+		int mode = (dealloc ? FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE) | FALLOC_FL_KEEP_SIZE;
+		if (fallocate(m->fd, mode, (off_t)off, (off_t)len) == 0 ||
+		    (!dealloc && (errno == EOPNOTSUPP || errno == EINVAL) &&
+		     fallocate(m->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+			       (off_t)len) == 0)) {
 			atomic_store_explicit(&m->data_dirty, true, memory_order_relaxed);
 			return 0;
 		}

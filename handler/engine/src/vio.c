@@ -236,7 +236,7 @@ static int zero_partial(struct vl_vol *v, uint64_t off, uint64_t n)
 	if (!e)
 		return 0;
 	return vl_io_zero(p, vl_entry_member(e),
-			  vl_ext_off(p, vl_entry_local(e)) + (off & (p->extent_size - 1)), n);
+			  vl_ext_off(p, vl_entry_local(e)) + (off & (p->extent_size - 1)), n, true);
 }
 
 static int zero_range(struct vl_vol *v, uint64_t off, uint64_t len, bool unmap)

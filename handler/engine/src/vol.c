@@ -239,7 +239,8 @@ int vl_vol_alloc_ext(struct vl_vol *v, uint64_t vext, uint32_t *entry)
 	if (r)
 		return r;
 	/* the previous owner's data must never show through */
-	r = vl_io_zero(p, vl_entry_member(e), vl_ext_off(p, vl_entry_local(e)), p->extent_size);
+	r = vl_io_zero(p, vl_entry_member(e), vl_ext_off(p, vl_entry_local(e)), p->extent_size,
+		       false);
 	if (!r)
 		r = vl_vol_set_entry(v, vext, e);
 	if (r) {
@@ -769,7 +770,7 @@ int vl_vol_resize(struct vl_pool *p, const char *name, uint64_t size, bool allow
 		if (!r && e && tail)
 			r = vl_io_zero(p, vl_entry_member(e),
 				       vl_ext_off(p, vl_entry_local(e)) + p->extent_size - tail,
-				       tail);
+				       tail, true);
 		v->hdr_dirty = true;
 		pthread_mutex_unlock(&v->lock);
 	} else {
