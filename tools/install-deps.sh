@@ -1,0 +1,44 @@
+#!/bin/bash
+# Install the Debian 12 packages vlun needs.  Groups:
+#   build  compiler, CMake, libraries           (for building)
+#   test   what the test suite drives            (jq, python3, clang/libFuzzer)
+#   vm     the VM test harness and real peers    (qemu, kernel, tcmu-runner, ...)
+# Only missing packages are installed; nothing is fetched when all are present.
+set -euo pipefail
+
+declare -A GROUP=(
+	[build]="build-essential cmake pkg-config libiniparser-dev"
+	[test]="jq python3 util-linux clang libclang-rt-14-dev"
+	[vm]="qemu-system-x86 qemu-utils linux-image-amd64 busybox-static tcmu-runner targetcli-fb dbus open-iscsi libiscsi-bin sg3-utils multipath-tools fio udev kmod"
+)
+
+[ $# -gt 0 ] || set -- build
+want=()
+for g in "$@"; do
+	[ -n "${GROUP[$g]:-}" ] || { echo "install-deps: unknown group '$g' (build, test, vm)" >&2; exit 2; }
+	for p in ${GROUP[$g]}; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || want+=("$p")
+	done
+done
+if [ ${#want[@]} -eq 0 ]; then
+	echo "install-deps: everything for '$*' is installed"
+	exit 0
+fi
+SUDO=
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null || { echo "install-deps: run as root (or install sudo): need ${want[*]}" >&2; exit 1; }
+	SUDO=sudo
+fi
+echo "install-deps: installing ${want[*]}"
+export DEBIAN_FRONTEND=noninteractive
+for try in 1 2 3; do
+	if $SUDO apt-get update -q >/dev/null && \
+	   $SUDO apt-get install -y -q --no-install-recommends "${want[@]}" >/tmp/vlun-apt.log 2>&1; then
+		echo "install-deps: done"
+		exit 0
+	fi
+	echo "install-deps: apt-get failed (try $try of 3), see /tmp/vlun-apt.log" >&2
+	sleep 5
+done
+tail -20 /tmp/vlun-apt.log >&2
+exit 1
