@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Pure pieces of the handler, testable without tcmu-runner. */
+#ifndef VLUN_GLUE_H
+#define VLUN_GLUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vlun/engine.h"
+
+#define VLUN_SUBTYPE "vlun"
+#define VLUN_CFG_MAX 255 /* the kernel's dev_config limit, without the NUL */
+
+struct vlun_cfg {
+	char pool[VL_NAME_MAX + 1];
+	char volume[VL_NAME_MAX + 1];
+};
+
+/* Parse "vlun/POOL/VOLUME" (the "vlun/" prefix optional; tcmu-runner's own
+ * ";tcmur_..." options ignored).  0, or -EINVAL with `why` set. */
+int vlun_cfg_parse(const char *s, struct vlun_cfg *cfg, const char **why);
+
+/* The single translation of an engine error to a SCSI status: fills `sense`
+ * (96 bytes) where no canned status exists and returns a TCMU_STS_* value. */
+int vlun_status(int err, bool write, uint8_t *sense);
+
+/* FUA bit of a WRITE(10/12/16) CDB (false for other opcodes). */
+bool vlun_cdb_fua(const uint8_t *cdb);
+
+#endif

@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * handler_vlun.so: tcmu-runner's "user:vlun" backstore.  A thin layer: it
+ * maps tcmu-runner callbacks onto the map engine's I/O API and translates
+ * engine errors to SCSI status in one place (vlun_status).
+ *
+ * cfgstring: vlun/POOL/VOLUME.  Pools are found through their definition
+ * files in $VLUN_CONFIG_DIR (default /etc/vlun) and shared by every LUN of
+ * the runner process.  See docs/handler.md and vlun-handler(8).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glue.h"
+#include "poolconf.h"
+#include "tcmu-abi.h"
+#include "vlun/engine.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+struct vdev {
+	struct tcmu_device *dev;
+	struct pool_ref *pref;
+	struct vl_vol *vol;
+	struct vlun_cfg cfg;
+	uint32_t block_size;
+	bool wce;                  /* write cache enabled: else every write is FUA */
+	pthread_rwlock_t caw_lock; /* COMPARE AND WRITE excludes writes */
+};
+
+/* ---- pools shared by the LUNs of this process ---- */
+
+struct pool_ref {
+	char name[VL_NAME_MAX + 1];
+	struct vl_pool *pool;
+	int refs;
+	struct pool_ref *next;
+};
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pool_ref *pools;
+
+static struct pool_ref *pool_find(const char *name)
+{
+	for (struct pool_ref *r = pools; r; r = r->next)
+		if (strcmp(r->name, name) == 0)
+			return r;
+	return NULL;
+}
+
+static int pool_open_conf(const char *name, unsigned flags, struct vl_pool **out,
+			  struct vl_diag *d)
+{
+	struct poolconf pc;
+	const char *dir = poolconf_dir(NULL);
+	int r = poolconf_load(dir, name, &pc, d);
+	if (r)
+		return r;
+	r = vl_pool_open((const char *const *)pc.members, pc.nr_members, flags, out, d);
+	poolconf_free(&pc);
+	return r;
+}
+
+static struct pool_ref *pool_get(const char *name, struct vl_diag *d)
+{
+	pthread_mutex_lock(&reg_lock);
+	struct pool_ref *r = pool_find(name);
+	if (!r) {
+		struct vl_pool *p;
+		if (pool_open_conf(name, 0, &p, d) == 0) {
+			r = calloc(1, sizeof(*r));
+			if (r) {
+				snprintf(r->name, sizeof(r->name), "%s", name);
+				r->pool = p;
+				r->next = pools;
+				pools = r;
+			} else {
+				vl_pool_close(p);
+			}
+		}
+	}
+	if (r)
+		r->refs++;
+	pthread_mutex_unlock(&reg_lock);
+	return r;
+}
+
+static void pool_put(struct pool_ref *r)
+{
+	pthread_mutex_lock(&reg_lock);
+	if (--r->refs == 0) {
+		for (struct pool_ref **pp = &pools; *pp; pp = &(*pp)->next)
+			if (*pp == r) {
+				*pp = r->next;
+				break;
+			}
+		vl_pool_close(r->pool); /* the pool is unlocked for vlunctl again */
+		free(r);
+	}
+	pthread_mutex_unlock(&reg_lock);
+}
+
+/* ---- configuration ---- */
+
+static bool vlun_check_config(const char *cfgstring, char **reason)
+{
+	struct vlun_cfg cfg;
+	const char *why;
+	char msg[600];
+	msg[0] = 0;
+	if (vlun_cfg_parse(cfgstring, &cfg, &why)) {
+		snprintf(msg, sizeof(msg), "%s", why);
+	} else {
+		struct vl_diag d = {{0}};
+		pthread_mutex_lock(&reg_lock);
+		struct pool_ref *r = pool_find(cfg.pool);
+		struct vl_vol_info vi;
+		if (r) {
+			if (vl_vol_info(r->pool, cfg.volume, &vi))
+				snprintf(msg, sizeof(msg),
+					 "pool %s has no volume '%s' (create it: vlunctl vol create %s/%s SIZE)",
+					 cfg.pool, cfg.volume, cfg.pool, cfg.volume);
+		} else {
+			struct vl_pool *p;
+			int e = pool_open_conf(cfg.pool, VL_OPEN_RDONLY, &p, &d);
+			if (e == -ENOENT)
+				snprintf(msg, sizeof(msg),
+					 "no pool '%s' is defined in %s/pools (create it: vlunctl pool "
+					 "create %s DEVICE...)",
+					 cfg.pool, poolconf_dir(NULL), cfg.pool);
+			else if (e)
+				snprintf(msg, sizeof(msg), "pool %s cannot be opened: %s", cfg.pool,
+					 d.msg);
+			else {
+				if (vl_vol_info(p, cfg.volume, &vi))
+					snprintf(msg, sizeof(msg),
+						 "pool %s has no volume '%s' (create it: vlunctl vol "
+						 "create %s/%s SIZE)",
+						 cfg.pool, cfg.volume, cfg.pool, cfg.volume);
+				vl_pool_close(p);
+			}
+		}
+		pthread_mutex_unlock(&reg_lock);
+	}
+	if (!msg[0])
+		return true;
+	if (reason)
+		*reason = strdup(msg);
+	return false;
+}
+
+static struct vdev *vd(struct tcmu_device *dev) { return tcmur_dev_get_private(dev); }
+
+static void vdev_free(struct vdev *v)
+{
+	if (v->vol)
+		vl_vol_close(v->vol);
+	if (v->pref)
+		pool_put(v->pref);
+	pthread_rwlock_destroy(&v->caw_lock);
+	free(v);
+}
+
+static int vlun_open(struct tcmu_device *dev, bool reopen)
+{
+	struct vdev *v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->dev = dev;
+	pthread_rwlock_init(&v->caw_lock, NULL);
+	const char *why;
+	const char *cfgstr = tcmu_dev_get_cfgstring(dev);
+	struct vl_diag d = {{0}};
+	int r;
+	if (vlun_cfg_parse(cfgstr, &v->cfg, &why)) {
+		vl_dev_err(dev, "cfgstring '%s': %s\n", cfgstr ? cfgstr : "", why);
+		r = -EINVAL;
+		goto fail;
+	}
+	v->pref = pool_get(v->cfg.pool, &d);
+	if (!v->pref) {
+		vl_dev_err(dev, "pool %s: %s\n", v->cfg.pool, d.msg);
+		r = -ENODEV;
+		goto fail;
+	}
+	if ((r = vl_vol_open(v->pref->pool, v->cfg.volume, &v->vol, &d))) {
+		vl_dev_err(dev, "%s\n", d.msg);
+		goto fail;
+	}
+	v->block_size = tcmu_dev_get_block_size(dev);
+	uint64_t lun = tcmu_dev_get_num_lbas(dev) * v->block_size;
+	uint64_t vsize = vl_vol_size(v->vol);
+	if (v->block_size == 0 || vsize % v->block_size) {
+		vl_dev_err(dev, "volume size %llu is not a multiple of the block size %u\n",
+			   (unsigned long long)vsize, v->block_size);
+		r = -EINVAL;
+		goto fail;
+	}
+	if (lun > vsize) {
+		/* the LUN was configured bigger: the volume grows to match (thin: free) */
+		r = vl_vol_resize(v->pref->pool, v->cfg.volume, lun, false, &d);
+		if (r) {
+			vl_dev_err(dev, "LUN size %llu exceeds volume %s/%s (%llu) and growing it "
+					"failed: %s\n",
+				   (unsigned long long)lun, v->cfg.pool, v->cfg.volume,
+				   (unsigned long long)vsize, d.msg);
+			goto fail;
+		}
+		vl_dev_info(dev, "volume %s/%s grown from %llu to the LUN size %llu bytes\n",
+			    v->cfg.pool, v->cfg.volume, (unsigned long long)vsize,
+			    (unsigned long long)lun);
+	} else if (lun < vsize) {
+		vl_dev_warn(dev, "LUN size %llu is smaller than volume %s/%s (%llu): serving "
+				 "only its first %llu bytes\n",
+			    (unsigned long long)lun, v->cfg.pool, v->cfg.volume,
+			    (unsigned long long)vsize, (unsigned long long)lun);
+	}
+	struct vl_pool_info pi;
+	vl_pool_get_info(v->pref->pool, &pi);
+	uint32_t gran = (uint32_t)(pi.extent_size / v->block_size);
+	tcmu_dev_set_write_cache_enabled(dev, true);
+	v->wce = true;
+	tcmu_dev_set_opt_unmap_gran(dev, gran, false);
+	tcmu_dev_set_unmap_gran_align(dev, gran);
+	tcmur_dev_set_private(dev, v);
+	vl_dev_info(dev, "serving %s/%s%s\n", v->cfg.pool, v->cfg.volume, reopen ? " (reopen)" : "");
+	return 0;
+fail:
+	vdev_free(v);
+	return r;
+}
+
+static void vlun_close(struct tcmu_device *dev)
+{
+	struct vdev *v = vd(dev);
+	if (!v)
+		return;
+	int r = vl_vol_flush(v->vol);
+	if (r)
+		vl_dev_err(dev, "final flush failed: %s\n", strerror(-r));
+	tcmur_dev_set_private(dev, NULL);
+	vdev_free(v);
+}
+
+static int vlun_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
+{
+	struct vdev *v = vd(dev);
+	struct vl_diag d = {{0}};
+	switch (cfg->type) {
+	case TCMULIB_CFG_DEV_SIZE: {
+		uint64_t cur = vl_vol_size(v->vol);
+		if (cfg->data.dev_size % v->block_size) {
+			vl_dev_err(dev, "new size is not a multiple of the block size\n");
+			return -EINVAL;
+		}
+		if (cfg->data.dev_size < cur) {
+			vl_dev_err(dev, "refusing to shrink %s/%s below its volume size; shrink "
+					"it with 'vlunctl vol resize --force' while not served\n",
+				   v->cfg.pool, v->cfg.volume);
+			return -EINVAL;
+		}
+		int r = vl_vol_resize(v->pref->pool, v->cfg.volume, cfg->data.dev_size, false, &d);
+		if (r)
+			vl_dev_err(dev, "resize failed: %s\n", d.msg);
+		return r;
+	}
+	case TCMULIB_CFG_WRITE_CACHE:
+		v->wce = cfg->data.write_cache;
+		return 0;
+	case TCMULIB_CFG_DEV_CFGSTR: {
+		struct vlun_cfg nc;
+		const char *why;
+		if (vlun_cfg_parse(cfg->data.dev_cfgstring, &nc, &why) ||
+		    strcmp(nc.pool, v->cfg.pool) || strcmp(nc.volume, v->cfg.volume))
+			return -EOPNOTSUPP;
+		return 0;
+	}
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+/* ---- data path ---- */
+
+static int status(struct tcmur_cmd *cmd, int err, bool write)
+{
+	return vlun_status(err, write, cmd->lib_cmd->sense_buf);
+}
+
+static int vlun_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
+		     size_t cnt, size_t len, off_t off)
+{
+	struct vdev *v = vd(dev);
+	return status(cmd, vl_vol_readv(v->vol, iov, (int)cnt, (uint64_t)off), false);
+}
+
+static int vlun_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
+		      size_t cnt, size_t len, off_t off)
+{
+	struct vdev *v = vd(dev);
+	unsigned flags = (!v->wce || vlun_cdb_fua(cmd->lib_cmd->cdb)) ? VL_IO_FUA : 0;
+	pthread_rwlock_rdlock(&v->caw_lock);
+	int r = vl_vol_writev(v->vol, iov, (int)cnt, (uint64_t)off, flags);
+	pthread_rwlock_unlock(&v->caw_lock);
+	if (r && r != -ENOSPC && r != -ERANGE)
+		vl_dev_err(dev, "write of %zu at %lld failed: %s\n", len, (long long)off,
+			   strerror(-r));
+	return status(cmd, r, true);
+}
+
+static int vlun_flush(struct tcmu_device *dev, struct tcmur_cmd *cmd)
+{
+	int r = vl_vol_flush(vd(dev)->vol);
+	if (r)
+		vl_dev_err(dev, "flush failed: %s\n", strerror(-r));
+	return status(cmd, r, true);
+}
+
+static int vlun_unmap(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off, uint64_t len)
+{
+	struct vdev *v = vd(dev);
+	pthread_rwlock_rdlock(&v->caw_lock);
+	int r = vl_vol_discard(v->vol, off, len);
+	pthread_rwlock_unlock(&v->caw_lock);
+	return status(cmd, r, true);
+}
+
+static size_t iov_copy_out(void *dst, const struct iovec *iov, size_t cnt, size_t skip, size_t n)
+{
+	uint8_t *d = dst;
+	size_t done = 0;
+	for (size_t i = 0; i < cnt && done < n; i++) {
+		size_t l = iov[i].iov_len;
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		size_t t = l - skip < n - done ? l - skip : n - done;
+		memcpy(d + done, (uint8_t *)iov[i].iov_base + skip, t);
+		done += t;
+		skip = 0;
+	}
+	return done;
+}
+
+static int vlun_writesame(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off,
+			  uint64_t len, struct iovec *iov, size_t cnt)
+{
+	struct vdev *v = vd(dev);
+	uint32_t bs = v->block_size;
+	uint8_t *pat = malloc(bs);
+	if (!pat)
+		return TCMU_STS_NO_RESOURCE;
+	if (iov_copy_out(pat, iov, cnt, 0, bs) != bs) {
+		free(pat);
+		return TCMU_STS_INVALID_PARAM_LIST_LEN;
+	}
+	bool zero = true;
+	for (uint32_t i = 0; i < bs && zero; i++)
+		zero = pat[i] == 0;
+	int r;
+	pthread_rwlock_rdlock(&v->caw_lock);
+	if (zero) {
+		/* zeroing gives whole extents back to the pool */
+		r = vl_vol_write_zeroes(v->vol, off, len, VL_ZERO_MAY_UNMAP);
+	} else {
+		size_t chunk = 1u << 20;
+		chunk -= chunk % bs;
+		uint8_t *buf = malloc(chunk);
+		r = buf ? 0 : -ENOMEM;
+		for (size_t i = 0; buf && i < chunk; i += bs)
+			memcpy(buf + i, pat, bs);
+		while (!r && len) {
+			size_t n = len < chunk ? (size_t)len : chunk;
+			r = vl_vol_write(v->vol, buf, n, off, 0);
+			off += n;
+			len -= n;
+		}
+		free(buf);
+	}
+	pthread_rwlock_unlock(&v->caw_lock);
+	free(pat);
+	return status(cmd, r, true);
+}
+
+static int vlun_caw(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off, uint64_t len,
+		    struct iovec *iov, size_t cnt)
+{
+	struct vdev *v = vd(dev);
+	if (len > (1u << 24))
+		return TCMU_STS_INVALID_CDB;
+	uint8_t *buf = malloc(3 * len);
+	if (!buf)
+		return TCMU_STS_NO_RESOURCE;
+	uint8_t *cur = buf, *cmp = buf + len, *wr = buf + 2 * len;
+	if (iov_copy_out(cmp, iov, cnt, 0, 2 * len) != 2 * len) {
+		free(buf);
+		return TCMU_STS_INVALID_PARAM_LIST_LEN;
+	}
+	pthread_rwlock_wrlock(&v->caw_lock);
+	int r = vl_vol_read(v->vol, cur, len, off);
+	int sts;
+	if (r) {
+		sts = status(cmd, r, false);
+	} else {
+		size_t i = 0;
+		while (i < len && cur[i] == cmp[i])
+			i++;
+		if (i < len) {
+			/* MISCOMPARE, MISCOMPARE DURING VERIFY, INFORMATION = offset */
+			uint8_t *s = cmd->lib_cmd->sense_buf;
+			memset(s, 0, 96);
+			s[0] = 0x70 | 0x80;
+			s[2] = 0x0e;
+			s[3] = (uint8_t)(i >> 24);
+			s[4] = (uint8_t)(i >> 16);
+			s[5] = (uint8_t)(i >> 8);
+			s[6] = (uint8_t)i;
+			s[7] = 0x0a;
+			s[12] = 0x1d;
+			sts = TCMU_STS_PASSTHROUGH_ERR;
+		} else {
+			unsigned fl = (!v->wce || vlun_cdb_fua(cmd->lib_cmd->cdb)) ? VL_IO_FUA : 0;
+			sts = status(cmd, vl_vol_write(v->vol, wr, len, off, fl), true);
+		}
+	}
+	pthread_rwlock_unlock(&v->caw_lock);
+	free(buf);
+	return sts;
+}
+
+static const char cfg_desc[] =
+	"POOL/VOLUME: a volume of a vlun pool, e.g. pool0/vm1. Create pools and volumes with "
+	"vlunctl; the LUN's size should equal the volume's (a bigger LUN grows the volume, a "
+	"smaller one serves its first bytes). Set wwn= to the volume's serial (vlunctl vol "
+	"show) for the same WWN on every node.";
+
+static struct tcmur_handler vlun_handler = {
+	.name = "vlun: thin-provisioned virtual volumes on a pool of disks",
+	.subtype = VLUN_SUBTYPE,
+	.cfg_desc = cfg_desc,
+	.check_config = vlun_check_config,
+	.reconfig = vlun_reconfig,
+	.open = vlun_open,
+	.close = vlun_close,
+	.nr_threads = 4,
+	.read = vlun_read,
+	.write = vlun_write,
+	.flush = vlun_flush,
+	.unmap = vlun_unmap,
+	.writesame = vlun_writesame,
+	.caw = vlun_caw,
+};
+
+EXPORT int handler_init(void);
+EXPORT int handler_init(void)
+{
+	return tcmur_register_handler(&vlun_handler);
+}
