@@ -88,3 +88,94 @@ bool vlun_cdb_fua(const uint8_t *cdb)
 		return false;
 	}
 }
+
+static void copy_into_iov(const struct iovec *iov, size_t cnt, const uint8_t *src, size_t n)
+{
+	for (size_t i = 0; i < cnt && n; i++) {
+		size_t t = iov[i].iov_len < n ? iov[i].iov_len : n;
+		memcpy(iov[i].iov_base, src, t);
+		src += t;
+		n -= t;
+	}
+}
+
+static int mode_sense(const uint8_t *cdb, const struct iovec *iov, size_t cnt, bool wce,
+		      uint8_t *sbuf)
+{
+	bool ten = cdb[0] == 0x5a;
+	uint8_t page = cdb[2] & 0x3f, sub = cdb[3];
+	size_t alloc = ten ? ((size_t)cdb[7] << 8 | cdb[8]) : cdb[4];
+	uint8_t buf[8 + 12 + 20 + 12];
+	size_t hdr = ten ? 8 : 4, n = hdr;
+	memset(buf, 0, sizeof(buf));
+	bool all = page == 0x3f && (sub == 0 || sub == 0xff);
+	if (!all && sub != 0)
+		return sense(sbuf, 0x05, 0x24, 0x00);
+	if (all || page == 0x01) { /* read-write error recovery */
+		buf[n] = 0x01;
+		buf[n + 1] = 0x0a;
+		n += 12;
+	}
+	if (all || page == 0x08) { /* caching */
+		buf[n] = 0x08;
+		buf[n + 1] = 0x12;
+		buf[n + 2] = wce ? 0x04 : 0;
+		n += 20;
+	}
+	if (all || page == 0x0a) { /* control */
+		buf[n] = 0x0a;
+		buf[n + 1] = 0x0a;
+		buf[n + 2] = 0x02;
+		buf[n + 5] = 0x40;
+		buf[n + 8] = 0xff;
+		buf[n + 9] = 0xff;
+		n += 12;
+	}
+	if (n == hdr)
+		return sense(sbuf, 0x05, 0x24, 0x00); /* INVALID FIELD IN CDB */
+	if (ten) {
+		buf[0] = (uint8_t)((n - 2) >> 8);
+		buf[1] = (uint8_t)(n - 2);
+		buf[3] = 0x10; /* DPOFUA: DPO and FUA are supported */
+	} else {
+		buf[0] = (uint8_t)(n - 1);
+		buf[2] = 0x10;
+	}
+	copy_into_iov(iov, cnt, buf, n < alloc ? n : alloc);
+	return TCMU_STS_OK;
+}
+
+/* RD/WR/VRPROTECT must be zero: this LUN has no protection information */
+static int protect_check(const uint8_t *cdb, uint8_t *sbuf)
+{
+	return cdb[1] & 0xe0 ? sense(sbuf, 0x05, 0x24, 0x00) : TCMU_STS_NOT_HANDLED;
+}
+
+int vlun_handle_cdb(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt, bool wce,
+		    uint8_t *sbuf)
+{
+	switch (cdb[0]) {
+	case 0x12: /* INQUIRY */
+	case 0x9e: /* SERVICE ACTION IN(16): READ CAPACITY(16), GET LBA STATUS */
+		/* tcmu-runner emulates these but writes only its own bytes: zero the
+		 * whole data-in buffer first so nothing stale is sent as padding */
+		for (size_t i = 0; i < iov_cnt; i++)
+			memset(iov[i].iov_base, 0, iov[i].iov_len);
+		return TCMU_STS_NOT_HANDLED;
+	case 0x1a: /* MODE SENSE(6) */
+	case 0x5a: /* MODE SENSE(10) */
+		return mode_sense(cdb, iov, iov_cnt, wce, sbuf);
+	case 0x41: case 0x93:            /* WRITE SAME 10/16 */
+		if (cdb[1] & 0x10) /* ANCHOR: anchored LBAs are not supported (ANC_SUP=0) */
+			return sense(sbuf, 0x05, 0x24, 0x00);
+		return protect_check(cdb, sbuf);
+	case 0x28: case 0xa8: case 0x88: /* READ 10/12/16 */
+	case 0x2a: case 0xaa: case 0x8a: /* WRITE 10/12/16 */
+	case 0x2f: case 0xaf: case 0x8f: /* VERIFY 10/12/16 */
+	case 0x2e: case 0xae: case 0x8e: /* WRITE AND VERIFY 10/12/16 */
+	case 0x89:                       /* COMPARE AND WRITE */
+		return protect_check(cdb, sbuf);
+	default:
+		return TCMU_STS_NOT_HANDLED;
+	}
+}

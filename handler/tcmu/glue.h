@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "vlun/engine.h"
 
@@ -27,5 +28,13 @@ int vlun_status(int err, bool write, uint8_t *sense);
 
 /* FUA bit of a WRITE(10/12/16) CDB (false for other opcodes). */
 bool vlun_cdb_fua(const uint8_t *cdb);
+
+/* Commands the handler answers itself, before tcmu-runner's emulation:
+ * MODE SENSE (to advertise DPO/FUA support, which the runner's emulation
+ * leaves out) and any READ/WRITE/VERIFY-type CDB with protection
+ * information requested (the LUN has none).  Returns a TCMU_STS_* value, or
+ * TCMU_STS_NOT_HANDLED to let the runner emulate.  `wce`: write cache on. */
+int vlun_handle_cdb(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt, bool wce,
+		    uint8_t *sense);
 
 #endif

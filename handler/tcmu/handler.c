@@ -224,6 +224,7 @@ static int vlun_open(struct tcmu_device *dev, bool reopen)
 	uint32_t gran = (uint32_t)(pi.extent_size / v->block_size);
 	tcmu_dev_set_write_cache_enabled(dev, true);
 	v->wce = true;
+	tcmu_dev_set_max_unmap_len(dev, 1u << 20); /* LBAs per UNMAP descriptor */
 	tcmu_dev_set_opt_unmap_gran(dev, gran, false);
 	tcmu_dev_set_unmap_gran_align(dev, gran);
 	tcmur_dev_set_private(dev, v);
@@ -433,6 +434,12 @@ static int vlun_caw(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off
 	return sts;
 }
 
+static int vlun_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
+{
+	struct tcmulib_cmd *lc = cmd->lib_cmd;
+	return vlun_handle_cdb(lc->cdb, lc->iovec, lc->iov_cnt, vd(dev)->wce, lc->sense_buf);
+}
+
 static const char cfg_desc[] =
 	"POOL/VOLUME: a volume of a vlun pool, e.g. pool0/vm1. Create pools and volumes with "
 	"vlunctl; the LUN's size should equal the volume's (a bigger LUN grows the volume, a "
@@ -448,6 +455,7 @@ static struct tcmur_handler vlun_handler = {
 	.open = vlun_open,
 	.close = vlun_close,
 	.nr_threads = 4,
+	.handle_cmd = vlun_handle_cmd,
 	.read = vlun_read,
 	.write = vlun_write,
 	.flush = vlun_flush,

@@ -54,7 +54,7 @@ make_pool() {
 	$VLUNCTL -q pool create "$name" "${m[@]}" "$@"
 }
 
-vol_serial() { $VLUNCTL --json vol show "$1" | sed -n 's/.*"serial":"\([0-9a-f]*\)".*/\1/p'; }
+vol_serial() { $VLUNCTL --json vol show "$1" | jq -r .serial; }
 
 # user_backstore NAME POOL/VOL SIZE : a user:vlun backstore through configfs
 user_backstore() {

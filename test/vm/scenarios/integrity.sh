@@ -13,6 +13,7 @@ check "fio random write + crc32c verify over the whole LUN" \
 	    --rw=randwrite --bs=4k,64k --bsrange=4k-64k --size=256M --verify=crc32c \
 	    --verify_fatal=1 --do_verify=1 --randrepeat=0 --output=/tmp/fio.txt
 grep -E "WRITE:|READ:|err=" /tmp/fio.txt
-alloc=$($VLUNCTL --json pool status p | sed -n 's/.*"allocated":\([0-9]*\).*/\1/p' | head -1)
+sg_sync $dev
+alloc=$($VLUNCTL --json pool status p | jq .allocated)
 figure "pool allocated bytes after full write: $alloc"
 iscsi_logout

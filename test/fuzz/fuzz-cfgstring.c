@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Fuzz target: the handler's cfgstring parser (any local user can send one
+ * over D-Bus) and its CDB pre-checks.  Parsed names must be valid names. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glue.h"
+#include "tcmu-abi.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv) { return 0; }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+	if (!s)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = 0;
+	struct vlun_cfg c;
+	const char *why;
+	if (vlun_cfg_parse(s, &c, &why) == 0) {
+		if (!vl_name_valid(c.pool) || !vl_name_valid(c.volume))
+			abort();
+	} else if (!why) {
+		abort();
+	}
+	free(s);
+	if (size >= 16) {
+		uint8_t cdb[16], out[64], sense[96];
+		memcpy(cdb, data, 16);
+		struct iovec iov = {out, (size_t)(data[15] % 64)};
+		int r = vlun_handle_cdb(cdb, &iov, 1, data[14] & 1, sense);
+		if (r != TCMU_STS_OK && r != TCMU_STS_NOT_HANDLED && r != TCMU_STS_PASSTHROUGH_ERR)
+			abort();
+	}
+	return 0;
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The handler's pure parts: cfgstring parsing (an error exactly when the
+ * string is invalid), the one errno -> SCSI status translation, CDB checks,
+ * MODE SENSE. */
+#include "tutil.h"
+
+#include "glue.h"
+#include "tcmu-abi.h"
+
+static void cfgstrings_parse_exactly_when_valid(void)
+{
+	struct {
+		const char *in;
+		const char *pool, *vol; /* NULL = must fail */
+	} t[] = {
+		{"vlun/pool0/vm1", "pool0", "vm1"},
+		{"pool0/vm1", "pool0", "vm1"},
+		{"vlun/p/v;tcmur_cmd_time_out=30", "p", "v"},
+		{"vlun/a.b-c_d/E.9", "a.b-c_d", "E.9"},
+		{"", NULL, NULL},
+		{"vlun/", NULL, NULL},
+		{"vlun/pool0", NULL, NULL},
+		{"vlun/pool0/", NULL, NULL},
+		{"vlun//vm1", NULL, NULL},
+		{"vlun/pool0/vm1/extra", NULL, NULL},
+		{"vlun/../etc", NULL, NULL},
+		{"vlun/pool 0/vm1", NULL, NULL},
+		{"vlun/pool0/-vm", NULL, NULL},
+		{"vlun/.pool/vm", NULL, NULL},
+		{"vlun/pool0/vm\\n", NULL, NULL},
+		{"qcow/pool0/vm1", NULL, NULL}, /* "qcow" is taken as the pool: then 2 slashes */
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct vlun_cfg c;
+		const char *why = NULL;
+		int r = vlun_cfg_parse(t[i].in, &c, &why);
+		if (t[i].pool) {
+			if (r || strcmp(c.pool, t[i].pool) || strcmp(c.volume, t[i].vol)) {
+				fprintf(stderr, "'%s' should parse (%s)\n", t[i].in, why ? why : "");
+				abort();
+			}
+		} else if (r != -EINVAL || !why || !*why) {
+			fprintf(stderr, "'%s' should be rejected with a reason\n", t[i].in);
+			abort();
+		}
+	}
+	CHECK(vlun_cfg_parse(NULL, &(struct vlun_cfg){0}, NULL) == -EINVAL);
+	char longs[400];
+	memset(longs, 'a', sizeof(longs) - 1);
+	longs[sizeof(longs) - 1] = 0;
+	const char *why;
+	CHECK(vlun_cfg_parse(longs, &(struct vlun_cfg){0}, &why) == -EINVAL && strstr(why, "long"));
+	char name64[100];
+	snprintf(name64, sizeof(name64), "p/%064d", 0);
+	CHECK(vlun_cfg_parse(name64, &(struct vlun_cfg){0}, &why) == -EINVAL && strstr(why, "1-63"));
+}
+
+static void errors_map_to_the_right_sense(void)
+{
+	uint8_t s[96];
+	CHECK(vlun_status(0, true, s) == TCMU_STS_OK);
+	memset(s, 0, sizeof(s));
+	CHECK(vlun_status(-ENOSPC, true, s) == TCMU_STS_PASSTHROUGH_ERR);
+	CHECK(s[0] == 0x70 && s[2] == 0x07 && s[12] == 0x27 && s[13] == 0x07); /* 27/07 */
+	CHECK(vlun_status(-EIO, true, s) == TCMU_STS_WR_ERR);
+	CHECK(vlun_status(-EIO, false, s) == TCMU_STS_RD_ERR);
+	CHECK(vlun_status(-ERANGE, false, s) == TCMU_STS_RANGE);
+	CHECK(vlun_status(-EUCLEAN, false, s) == TCMU_STS_HW_ERR);
+	CHECK(vlun_status(-ENOMEM, true, s) == TCMU_STS_BUSY);
+	CHECK(vlun_status(-EROFS, true, s) == TCMU_STS_PASSTHROUGH_ERR && s[2] == 0x07 && s[12] == 0x27);
+}
+
+static void fua_and_protection_bits_are_read_from_the_cdb(void)
+{
+	uint8_t w10[10] = {0x2a, 0x08}, w16[16] = {0x8a, 0x08}, ws[10] = {0x41, 0x08};
+	CHECK(vlun_cdb_fua(w10) && vlun_cdb_fua(w16) && !vlun_cdb_fua(ws));
+	w10[1] = 0;
+	CHECK(!vlun_cdb_fua(w10));
+	uint8_t s[96];
+	uint8_t r10[10] = {0x28, 0x20};
+	CHECK(vlun_handle_cdb(r10, NULL, 0, true, s) == TCMU_STS_PASSTHROUGH_ERR && s[12] == 0x24);
+	r10[1] = 0x18; /* DPO|FUA: allowed */
+	CHECK(vlun_handle_cdb(r10, NULL, 0, true, s) == TCMU_STS_NOT_HANDLED);
+	uint8_t ws_anchor[10] = {0x41, 0x18};
+	CHECK(vlun_handle_cdb(ws_anchor, NULL, 0, true, s) == TCMU_STS_PASSTHROUGH_ERR && s[12] == 0x24);
+	uint8_t ws_unmap[10] = {0x41, 0x08};
+	CHECK(vlun_handle_cdb(ws_unmap, NULL, 0, true, s) == TCMU_STS_NOT_HANDLED);
+	uint8_t tur[6] = {0};
+	CHECK(vlun_handle_cdb(tur, NULL, 0, true, s) == TCMU_STS_NOT_HANDLED);
+	/* INQUIRY is the runner's, but its data-in buffer is zeroed first */
+	uint8_t data[255], inq[6] = {0x12, 0, 0, 0, 255, 0};
+	memset(data, 0xab, sizeof(data));
+	struct iovec iov[2] = {{data, 100}, {data + 100, 155}};
+	CHECK(vlun_handle_cdb(inq, iov, 2, true, s) == TCMU_STS_NOT_HANDLED);
+	for (size_t i = 0; i < sizeof(data); i++)
+		CHECK(data[i] == 0);
+}
+
+static void mode_sense_advertises_dpofua_and_wce(void)
+{
+	uint8_t out[256], s[96];
+	struct iovec iov = {out, sizeof(out)};
+	uint8_t ms6[6] = {0x1a, 0, 0x3f, 0, 255, 0};
+	memset(out, 0xee, sizeof(out));
+	CHECK(vlun_handle_cdb(ms6, &iov, 1, true, s) == TCMU_STS_OK);
+	CHECK(out[0] == 4 + 12 + 20 + 12 - 1 && out[2] == 0x10 && out[3] == 0);
+	CHECK(out[4] == 0x01 && out[16] == 0x08 && out[18] == 0x04 && out[36] == 0x0a);
+	uint8_t ms10[10] = {0x5a, 0, 0x08, 0, 0, 0, 0, 0, 255, 0};
+	CHECK(vlun_handle_cdb(ms10, &iov, 1, false, s) == TCMU_STS_OK);
+	CHECK(out[1] == 8 + 20 - 2 && out[3] == 0x10 && out[8] == 0x08 && out[10] == 0);
+	/* truncated to the allocation length */
+	memset(out, 0xee, sizeof(out));
+	ms6[4] = 6;
+	CHECK(vlun_handle_cdb(ms6, &iov, 1, true, s) == TCMU_STS_OK);
+	CHECK(out[0] == 47 && out[6] == 0xee);
+	uint8_t bad[6] = {0x1a, 0, 0x19, 0, 255, 0};
+	CHECK(vlun_handle_cdb(bad, &iov, 1, true, s) == TCMU_STS_PASSTHROUGH_ERR && s[12] == 0x24);
+}
+
+int main(void)
+{
+	cfgstrings_parse_exactly_when_valid();
+	errors_map_to_the_right_sense();
+	fua_and_protection_bits_are_read_from_the_cdb();
+	mode_sense_advertises_dpofua_and_wce();
+	printf("glue: all checks passed\n");
+	return 0;
+}
