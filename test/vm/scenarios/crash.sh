@@ -17,13 +17,13 @@ for r in $(seq $rounds); do
 	wpid=$!
 	sleep "$((1 + r % 3)).$((r * 37 % 10))"
 	kill -9 $RUNNER_PID
-	wait $RUNNER_PID 2>/dev/null
-	kill -9 $wpid 2>/dev/null
+	while kill -0 $RUNNER_PID 2>/dev/null; do sleep 0.1; done
+	kill -9 $wpid 2>/dev/null || true
 	n=$(grep -c ^W $logf); m=$(sed -n 's/^F //p' $logf | tail -1)
 	log "round $r: runner killed after $n writes, last completed flush at write ${m:-none}"
 	vm_start_runner || { fail "runner restart"; exit 1; }
 	# the old session may be wedged on commands the dead runner held: start afresh
-	wait $wpid 2>/dev/null
+	wait $wpid 2>/dev/null || true
 	iscsi_logout; sleep 0.5
 	dev=$(iscsi_login) || { fail "re-login after restart"; exit 1; }
 	check "round $r: every write before the last flush reads back" python3 $W verify $dev $logf

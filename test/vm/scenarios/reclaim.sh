@@ -16,7 +16,7 @@ check "64 MiB allocated" test "$a0" -ge $((64 << 20))
 t0=$(date +%s%N)
 blkdiscard -o $((8 << 20)) -l $((32 << 20)) $dev
 t1=$(date +%s%N)
-sg_unmap --lba=$(((48 << 20) / 512)) --num=$(((8 << 20) / 512)) $dev
+sg_unmap --force --lba=$(((48 << 20) / 512)) --num=$(((8 << 20) / 512)) $dev
 t2=$(date +%s%N)
 sg_sync $dev
 t3=$(date +%s%N)
