@@ -467,5 +467,13 @@ static struct tcmur_handler vlun_handler = {
 EXPORT int handler_init(void);
 EXPORT int handler_init(void)
 {
+	/* worker threads per LUN; VLUN_NR_THREADS overrides (1-64) for tuning */
+	const char *e = getenv("VLUN_NR_THREADS");
+	if (e) {
+		char *end;
+		long n = strtol(e, &end, 10);
+		if (*end == 0 && n >= 1 && n <= 64)
+			vlun_handler.nr_threads = (int)n;
+	}
 	return tcmur_register_handler(&vlun_handler);
 }

@@ -275,6 +275,27 @@ static void json_vol(struct json *j, const char *pool, const struct vl_vol_info 
 	json_u64(j, "generation", vi->generation);
 }
 
+/* One object as the whole JSON document on stdout. */
+static void print_pool_json(struct vl_pool *p)
+{
+	struct json j;
+	json_begin(&j, stdout);
+	json_obj_open(&j, NULL);
+	json_pool(&j, p, true);
+	json_obj_close(&j);
+	json_end(&j);
+}
+
+static void print_vol_json(const char *pool, const struct vl_vol_info *vi)
+{
+	struct json j;
+	json_begin(&j, stdout);
+	json_obj_open(&j, NULL);
+	json_vol(&j, pool, vi);
+	json_obj_close(&j);
+	json_end(&j);
+}
+
 static void print_vol(const char *pool, const struct vl_vol_info *vi)
 {
 	char u[37], a[32], b[32];
@@ -341,12 +362,7 @@ static int pool_create(int argc, char **argv)
 	struct vl_pool_info pi;
 	vl_pool_get_info(p, &pi);
 	if (g.json) {
-		struct json j;
-		json_begin(&j, stdout);
-		json_obj_open(&j, NULL);
-		json_pool(&j, p, true);
-		json_obj_close(&j);
-		json_end(&j);
+		print_pool_json(p);
 	} else {
 		char a[32], b[32];
 		info("Created pool %s: %u member(s), %s in %s extents\n", pi.name, pi.nr_members,
@@ -462,12 +478,7 @@ static int pool_status(int argc, char **argv)
 	struct vl_pool_info pi;
 	vl_pool_get_info(p, &pi);
 	if (g.json) {
-		struct json j;
-		json_begin(&j, stdout);
-		json_obj_open(&j, NULL);
-		json_pool(&j, p, true);
-		json_obj_close(&j);
-		json_end(&j);
+		print_pool_json(p);
 	} else {
 		char u[37], a[32], b[32], c[32];
 		vl_uuid_unparse(pi.uuid, u);
@@ -558,12 +569,7 @@ static int pool_assemble(int argc, char **argv)
 		info("Assembled pool %s from %d member(s); definition written to %s/pools/%s.conf\n",
 		     name, argc, g.confdir, name);
 	if (!r && g.json) {
-		struct json j;
-		json_begin(&j, stdout);
-		json_obj_open(&j, NULL);
-		json_pool(&j, p, true);
-		json_obj_close(&j);
-		json_end(&j);
+		print_pool_json(p);
 	}
 	vl_pool_close(p);
 	return r;
@@ -771,12 +777,7 @@ static int vol_create(int argc, char **argv)
 	struct vl_vol_info vi;
 	vl_vol_info(p, vol, &vi);
 	if (g.json) {
-		struct json j;
-		json_begin(&j, stdout);
-		json_obj_open(&j, NULL);
-		json_vol(&j, pool, &vi);
-		json_obj_close(&j);
-		json_end(&j);
+		print_vol_json(pool, &vi);
 	} else if (!g.quiet) {
 		print_vol(pool, &vi);
 	}
@@ -910,12 +911,7 @@ static int vol_show(int argc, char **argv)
 		return fail(EXIT_NOTFOUND, "no volume '%s' in pool %s (see 'vlunctl vol list %s')", vol,
 			    pool, pool);
 	if (g.json) {
-		struct json j;
-		json_begin(&j, stdout);
-		json_obj_open(&j, NULL);
-		json_vol(&j, pool, &vi);
-		json_obj_close(&j);
-		json_end(&j);
+		print_vol_json(pool, &vi);
 	} else {
 		print_vol(pool, &vi);
 	}

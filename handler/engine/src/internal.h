@@ -2,6 +2,7 @@
 #ifndef VLUN_INTERNAL_H
 #define VLUN_INTERNAL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -26,6 +27,21 @@ static inline void vl_unlockp(pthread_mutex_t **m)
 	pthread_mutex_lock(vl_scope_lock_##__LINE__)
 
 VL_HIDDEN int vl_diag_set(struct vl_diag *d, int err, const char *fmt, ...) VL_PRINTF(3, 4);
+
+/* Append to a growable uint32_t array: 0 or -ENOMEM. */
+static inline int vl_u32_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		uint32_t *nv = realloc(*v, nc * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = x;
+	return 0;
+}
 
 /* ---- members ---- */
 struct vl_member {

@@ -68,6 +68,12 @@ static size_t iov_total(const struct iovec *iov, int cnt, bool *overflow)
 	return n;
 }
 
+/* Bytes of a `len`-byte request at `inoff` into an extent that lie in that extent. */
+static inline uint64_t in_extent(const struct vl_pool *p, uint64_t inoff, uint64_t len)
+{
+	return p->extent_size - inoff < len ? p->extent_size - inoff : len;
+}
+
 static int range_ok(struct vl_vol *v, uint64_t off, uint64_t len)
 {
 	uint64_t end;
@@ -130,7 +136,7 @@ int vl_vol_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t
 	struct cursor c = {iov, iovcnt, 0, 0};
 	while (len && !r) {
 		uint64_t inoff = off & mask;
-		size_t n = p->extent_size - inoff < len ? (size_t)(p->extent_size - inoff) : len;
+		size_t n = (size_t)in_extent(p, inoff, len);
 		uint32_t e = vl_map_lookup(v, off >> p->ext_shift);
 		if (e)
 			r = member_rw(p, &c, vl_entry_member(e),
@@ -193,7 +199,7 @@ int vl_vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_
 	struct cursor c = {iov, iovcnt, 0, 0};
 	while (len && !r) {
 		uint64_t inoff = off & mask;
-		size_t n = p->extent_size - inoff < len ? (size_t)(p->extent_size - inoff) : len;
+		size_t n = (size_t)in_extent(p, inoff, len);
 		int64_t e = vl_map_lookup(v, off >> p->ext_shift);
 		if (!e)
 			e = map_for_write(v, off >> p->ext_shift, &allocated);
@@ -252,7 +258,7 @@ static int zero_range(struct vl_vol *v, uint64_t off, uint64_t len, bool unmap)
 	uint32_t ep = io_enter(v);
 	while (len && !r) {
 		uint64_t inoff = off & mask;
-		uint64_t n = p->extent_size - inoff < len ? p->extent_size - inoff : len;
+		uint64_t n = in_extent(p, inoff, len);
 		if (unmap && n == p->extent_size) {
 			pthread_mutex_lock(&v->lock);
 			r = vl_vol_unmap_ext(v, off >> p->ext_shift);

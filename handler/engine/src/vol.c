@@ -253,16 +253,7 @@ int vl_vol_alloc_ext(struct vl_vol *v, uint64_t vext, uint32_t *entry)
 
 static int pending_push(struct vl_pefree *pf, uint32_t e)
 {
-	if (pf->n == pf->cap) {
-		size_t nc = pf->cap ? pf->cap * 2 : 64;
-		uint32_t *nv = realloc(pf->v, nc * sizeof(*nv));
-		if (!nv)
-			return -ENOMEM;
-		pf->v = nv;
-		pf->cap = nc;
-	}
-	pf->v[pf->n++] = e;
-	return 0;
+	return vl_u32_push(&pf->v, &pf->n, &pf->cap, e);
 }
 
 /* Caller holds v->lock.  Unmap an extent; it returns to the pool after commit. */
@@ -374,18 +365,7 @@ static struct vl_page *cb_add(struct commit_buf *cb, uint32_t blk)
 
 static int cb_old(struct commit_buf *cb, uint32_t blk)
 {
-	if (!blk)
-		return 0;
-	if (cb->nold == cb->capold) {
-		size_t nc = cb->capold ? cb->capold * 2 : 16;
-		uint32_t *no = realloc(cb->old, nc * sizeof(*no));
-		if (!no)
-			return -ENOMEM;
-		cb->old = no;
-		cb->capold = nc;
-	}
-	cb->old[cb->nold++] = blk;
-	return 0;
+	return blk ? vl_u32_push(&cb->old, &cb->nold, &cb->capold, blk) : 0;
 }
 
 static void page_hdr(struct vl_vol *v, struct vl_page *pg, uint16_t type, uint64_t gen,
