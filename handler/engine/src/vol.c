@@ -693,15 +693,23 @@ static int admin_ok(struct vl_pool *p, struct vl_diag *d)
 	return 0;
 }
 
+/* Caller holds p->lock: the volume an admin operation may change, or NULL and *r. */
+static struct vl_vol *admin_vol(struct vl_pool *p, const char *name, struct vl_diag *d, int *r)
+{
+	struct vl_vol *v = NULL;
+	*r = admin_ok(p, d);
+	if (!*r && !(v = find_or_diag(p, name, d)))
+		*r = -ENOENT;
+	return v;
+}
+
 int vl_vol_delete(struct vl_pool *p, const char *name, struct vl_diag *d)
 {
 	VL_LOCK_SCOPE(&p->lock);
-	int r = admin_ok(p, d);
-	if (r)
-		return r;
-	struct vl_vol *v = find_or_diag(p, name, d);
+	int r;
+	struct vl_vol *v = admin_vol(p, name, d, &r);
 	if (!v)
-		return -ENOENT;
+		return r;
 	if (v->open_count)
 		return vl_diag_set(d, -EBUSY, "volume '%s' is open (served by a target?); stop "
 					      "serving it first",
@@ -722,12 +730,10 @@ int vl_vol_resize(struct vl_pool *p, const char *name, uint64_t size, bool allow
 		  struct vl_diag *d)
 {
 	VL_LOCK_SCOPE(&p->lock);
-	int r = admin_ok(p, d);
-	if (r)
-		return r;
-	struct vl_vol *v = find_or_diag(p, name, d);
+	int r;
+	struct vl_vol *v = admin_vol(p, name, d, &r);
 	if (!v)
-		return -ENOENT;
+		return r;
 	if ((r = check_size(p, size, d)))
 		return r;
 	uint64_t old = atomic_load(&v->size);
@@ -778,12 +784,10 @@ int vl_vol_resize(struct vl_pool *p, const char *name, uint64_t size, bool allow
 int vl_vol_rename(struct vl_pool *p, const char *name, const char *newname, struct vl_diag *d)
 {
 	VL_LOCK_SCOPE(&p->lock);
-	int r = admin_ok(p, d);
-	if (r)
-		return r;
-	struct vl_vol *v = find_or_diag(p, name, d);
+	int r;
+	struct vl_vol *v = admin_vol(p, name, d, &r);
 	if (!v)
-		return -ENOENT;
+		return r;
 	if (!vl_name_valid(newname))
 		return vl_diag_set(d, -EINVAL, "invalid volume name '%s'", newname);
 	if (vl_vol_find(p, newname))
