@@ -26,7 +26,8 @@ vm_start_target() {
 
 vm_start_runner() {
 	: >/var/log/tcmu-runner.log
-	tcmu-runner --handler-path "$VLUN_BUILD/handler/tcmu" -l /var/log >/var/log/tcmu-runner.stdout 2>&1 &
+	tcmu-runner --handler-path "${VLUN_HANDLER_PATH:-$VLUN_BUILD/handler/tcmu}" -l /var/log \
+		>/var/log/tcmu-runner.stdout 2>&1 &
 	RUNNER_PID=$!
 	for i in $(seq 100); do
 		if dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
@@ -102,3 +103,14 @@ iscsi_login() { # iscsi_login [IQN] : log in and print the new disk's /dev path
 	return 1
 }
 iscsi_logout() { iscsiadm -m node -u >/dev/null 2>&1; }
+
+# lun_disk LUN : the /dev path of the logged-in session's disk for LUN
+lun_disk() {
+	local d
+	for i in $(seq 50); do
+		d=$(ls /sys/bus/scsi/devices/*:*:*:$1/block/ 2>/dev/null | head -1)
+		[ -n "$d" ] && [ -b /dev/$d ] && { echo /dev/$d; return 0; }
+		sleep 0.1
+	done
+	return 1
+}

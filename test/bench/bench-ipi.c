@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Instructions per I/O: N 4 KiB random reads, then writes, on allocated
+ * extents of a vlun volume and with pread/pwrite on a plain file.  Run it
+ * under callgrind (test/bench/ipi.sh does): only run_engine()/run_raw() are
+ * instrumented, so the figure is the user-space instructions of the I/O path
+ * (the system call itself is the kernel's and not counted).
+ *   bench-ipi engine|raw read|write N [DIR]
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <valgrind/callgrind.h>
+
+#include "vlun/engine.h"
+
+#define SPAN (64u << 20)
+
+static unsigned long long rnd(unsigned long long *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+__attribute__((noinline)) static int run_engine(struct vl_vol *v, bool wr, long n, void *buf)
+{
+	unsigned long long s = 42;
+	int bad = 0;
+	CALLGRIND_START_INSTRUMENTATION;
+	for (long i = 0; i < n; i++) {
+		uint64_t off = (rnd(&s) % (SPAN / 4096)) * 4096;
+		bad |= wr ? vl_vol_write(v, buf, 4096, off, 0) : vl_vol_read(v, buf, 4096, off);
+	}
+	CALLGRIND_STOP_INSTRUMENTATION;
+	return bad;
+}
+
+__attribute__((noinline)) static int run_raw(int fd, bool wr, long n, void *buf)
+{
+	unsigned long long s = 42;
+	int bad = 0;
+	CALLGRIND_START_INSTRUMENTATION;
+	for (long i = 0; i < n; i++) {
+		off_t off = (off_t)((rnd(&s) % (SPAN / 4096)) * 4096);
+		bad |= (wr ? pwrite(fd, buf, 4096, off) : pread(fd, buf, 4096, off)) != 4096;
+	}
+	CALLGRIND_STOP_INSTRUMENTATION;
+	return bad;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 4) {
+		fprintf(stderr, "usage: bench-ipi engine|raw read|write N [DIR]\n");
+		return 2;
+	}
+	bool engine = strcmp(argv[1], "engine") == 0, wr = strcmp(argv[2], "write") == 0;
+	long n = atol(argv[3]);
+	const char *dir = argc > 4 ? argv[4] : "/var/tmp";
+	char path[512], m0[600];
+	snprintf(path, sizeof(path), "%s/ipi-%d", dir, (int)getpid());
+	static char buf[4096] __attribute__((aligned(4096)));
+	memset(buf, 0x5a, sizeof(buf));
+	int r;
+	if (engine) {
+		snprintf(m0, sizeof(m0), "%s.m0", path);
+		int fd = open(m0, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || ftruncate(fd, SPAN + (64u << 20)) < 0)
+			return 1;
+		close(fd);
+		const char *mm[1] = {m0};
+		struct vl_pool *p;
+		struct vl_vol *v;
+		struct vl_diag d;
+		struct vl_pool_create_opts o = {.extent_size = 1u << 20};
+		if (vl_pool_create("ipi", mm, 1, &o, &p, &d) || vl_vol_create(p, "v", SPAN, NULL, &d) ||
+		    vl_vol_open(p, "v", &v, &d)) {
+			fprintf(stderr, "%s\n", d.msg);
+			return 1;
+		}
+		for (uint64_t off = 0; off < SPAN; off += 1u << 20) /* allocate everything */
+			vl_vol_write(v, buf, 4096, off, 0);
+		vl_vol_flush(v);
+		r = run_engine(v, wr, n, buf);
+		vl_vol_close(v);
+		vl_pool_close(p);
+		unlink(m0);
+	} else {
+		int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || ftruncate(fd, SPAN) < 0)
+			return 1;
+		for (uint64_t off = 0; off < SPAN; off += 1u << 20)
+			pwrite(fd, buf, 4096, (off_t)off);
+		r = run_raw(fd, wr, n, buf);
+		close(fd);
+		unlink(path);
+	}
+	return r ? 1 : 0;
+}

@@ -1,0 +1,21 @@
+#!/bin/bash
+# Instructions per 4 KiB I/O (user space), vlun engine vs raw pread/pwrite,
+# counted by callgrind: the stable figure on noisy machines.
+#   test/bench/ipi.sh [BUILD-DIR] [N]
+set -euo pipefail
+B=${1:-build}; N=${2:-20000}
+BIN=$B/test/bench/bench-ipi
+command -v valgrind >/dev/null || { echo "ipi: valgrind is not installed" >&2; exit 1; }
+count() { # count MODE OP -> instructions per I/O
+	local out; out=$(mktemp)
+	valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" "$BIN" "$1" "$2" "$N" \
+		>/dev/null 2>&1
+	local ir; ir=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+	rm -f "$out"
+	echo $((ir / N))
+}
+printf '%-12s %14s %14s %14s\n' "4 KiB I/O" "vlun instr/IO" "raw instr/IO" "vlun - raw"
+for op in read write; do
+	e=$(count engine $op); r=$(count raw $op)
+	printf '%-12s %14s %14s %14s\n' "$op" "$e" "$r" "$((e - r))"
+done
