@@ -55,6 +55,18 @@ static int sense(uint8_t *buf, uint8_t key, uint8_t asc, uint8_t ascq)
 	return TCMU_STS_PASSTHROUGH_ERR;
 }
 
+int vlun_miscompare(uint8_t *buf, uint32_t offset)
+{
+	/* MISCOMPARE, MISCOMPARE DURING VERIFY OPERATION; INFORMATION = offset */
+	int sts = sense(buf, 0x0e, 0x1d, 0x00);
+	buf[0] |= 0x80; /* VALID */
+	buf[3] = (uint8_t)(offset >> 24);
+	buf[4] = (uint8_t)(offset >> 16);
+	buf[5] = (uint8_t)(offset >> 8);
+	buf[6] = (uint8_t)offset;
+	return sts;
+}
+
 int vlun_status(int err, bool write, uint8_t *buf)
 {
 	switch (-err) {
@@ -87,6 +99,18 @@ bool vlun_cdb_fua(const uint8_t *cdb)
 	default:
 		return false;
 	}
+}
+
+size_t vlun_iov_copy_out(void *dst, const struct iovec *iov, size_t cnt, size_t n)
+{
+	uint8_t *d = dst;
+	size_t done = 0;
+	for (size_t i = 0; i < cnt && done < n; i++) {
+		size_t t = iov[i].iov_len < n - done ? iov[i].iov_len : n - done;
+		memcpy(d + done, iov[i].iov_base, t);
+		done += t;
+	}
+	return done;
 }
 
 static void copy_into_iov(const struct iovec *iov, size_t cnt, const uint8_t *src, size_t n)

@@ -26,6 +26,12 @@ int vlun_cfg_parse(const char *s, struct vlun_cfg *cfg, const char **why);
  * (96 bytes) where no canned status exists and returns a TCMU_STS_* value. */
 int vlun_status(int err, bool write, uint8_t *sense);
 
+/* Sense for a COMPARE AND WRITE whose data differs at byte `offset`. */
+int vlun_miscompare(uint8_t *sense, uint32_t offset);
+
+/* Copy the first n bytes held by an iovec array; returns the bytes copied. */
+size_t vlun_iov_copy_out(void *dst, const struct iovec *iov, size_t cnt, size_t n);
+
 /* FUA bit of a WRITE(10/12/16) CDB (false for other opcodes). */
 bool vlun_cdb_fua(const uint8_t *cdb);
 

@@ -292,6 +292,12 @@ static int status(struct tcmur_cmd *cmd, int err, bool write)
 	return vlun_status(err, write, cmd->lib_cmd->sense_buf);
 }
 
+/* Durable on completion: a FUA CDB, or any write while the write cache is off. */
+static unsigned write_flags(const struct vdev *v, const struct tcmur_cmd *cmd)
+{
+	return !v->wce || vlun_cdb_fua(cmd->lib_cmd->cdb) ? VL_IO_FUA : 0;
+}
+
 static int vlun_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
 		     size_t cnt, size_t len, off_t off)
 {
@@ -303,7 +309,7 @@ static int vlun_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iov
 		      size_t cnt, size_t len, off_t off)
 {
 	struct vdev *v = vd(dev);
-	unsigned flags = (!v->wce || vlun_cdb_fua(cmd->lib_cmd->cdb)) ? VL_IO_FUA : 0;
+	unsigned flags = write_flags(v, cmd);
 	pthread_rwlock_rdlock(&v->caw_lock);
 	int r = vl_vol_writev(v->vol, iov, (int)cnt, (uint64_t)off, flags);
 	pthread_rwlock_unlock(&v->caw_lock);
@@ -330,24 +336,6 @@ static int vlun_unmap(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t o
 	return status(cmd, r, true);
 }
 
-static size_t iov_copy_out(void *dst, const struct iovec *iov, size_t cnt, size_t skip, size_t n)
-{
-	uint8_t *d = dst;
-	size_t done = 0;
-	for (size_t i = 0; i < cnt && done < n; i++) {
-		size_t l = iov[i].iov_len;
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		size_t t = l - skip < n - done ? l - skip : n - done;
-		memcpy(d + done, (uint8_t *)iov[i].iov_base + skip, t);
-		done += t;
-		skip = 0;
-	}
-	return done;
-}
-
 static int vlun_writesame(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off,
 			  uint64_t len, struct iovec *iov, size_t cnt)
 {
@@ -356,7 +344,7 @@ static int vlun_writesame(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64
 	uint8_t *pat = malloc(bs);
 	if (!pat)
 		return TCMU_STS_NO_RESOURCE;
-	if (iov_copy_out(pat, iov, cnt, 0, bs) != bs) {
+	if (vlun_iov_copy_out(pat, iov, cnt, bs) != bs) {
 		free(pat);
 		return TCMU_STS_INVALID_PARAM_LIST_LEN;
 	}
@@ -398,7 +386,7 @@ static int vlun_caw(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off
 	if (!buf)
 		return TCMU_STS_NO_RESOURCE;
 	uint8_t *cur = buf, *cmp = buf + len, *wr = buf + 2 * len;
-	if (iov_copy_out(cmp, iov, cnt, 0, 2 * len) != 2 * len) {
+	if (vlun_iov_copy_out(cmp, iov, cnt, 2 * len) != 2 * len) {
 		free(buf);
 		return TCMU_STS_INVALID_PARAM_LIST_LEN;
 	}
@@ -412,21 +400,9 @@ static int vlun_caw(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off
 		while (i < len && cur[i] == cmp[i])
 			i++;
 		if (i < len) {
-			/* MISCOMPARE, MISCOMPARE DURING VERIFY, INFORMATION = offset */
-			uint8_t *s = cmd->lib_cmd->sense_buf;
-			memset(s, 0, 96);
-			s[0] = 0x70 | 0x80;
-			s[2] = 0x0e;
-			s[3] = (uint8_t)(i >> 24);
-			s[4] = (uint8_t)(i >> 16);
-			s[5] = (uint8_t)(i >> 8);
-			s[6] = (uint8_t)i;
-			s[7] = 0x0a;
-			s[12] = 0x1d;
-			sts = TCMU_STS_PASSTHROUGH_ERR;
+			sts = vlun_miscompare(cmd->lib_cmd->sense_buf, (uint32_t)i);
 		} else {
-			unsigned fl = (!v->wce || vlun_cdb_fua(cmd->lib_cmd->cdb)) ? VL_IO_FUA : 0;
-			sts = status(cmd, vl_vol_write(v->vol, wr, len, off, fl), true);
+			sts = status(cmd, vl_vol_write(v->vol, wr, len, off, write_flags(v, cmd)), true);
 		}
 	}
 	pthread_rwlock_unlock(&v->caw_lock);

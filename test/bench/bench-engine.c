@@ -17,24 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "vlun/engine.h"
 
 #define MB ((uint64_t)1 << 20)
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static char dir[512] = "/var/tmp";
 static uint64_t span = 1024 * MB;
 static long ops4k = 100000;
@@ -59,15 +45,15 @@ static double run(struct target *t, bool wr, bool seq, size_t bs, long n)
 	uint8_t *buf = aligned_alloc(4096, bs);
 	memset(buf, 0x3c, bs);
 	uint64_t s = 12345, blocks = span / bs;
-	double t0 = now();
+	double t0 = bench_now();
 	for (long i = 0; i < n; i++) {
-		uint64_t off = (seq ? (uint64_t)i % blocks : rnd(&s) % blocks) * bs;
+		uint64_t off = (seq ? (uint64_t)i % blocks : bench_rand(&s) % blocks) * bs;
 		if (do_io(t, buf, bs, off, wr)) {
 			fprintf(stderr, "I/O error\n");
 			exit(1);
 		}
 	}
-	double dt = now() - t0;
+	double dt = bench_now() - t0;
 	free(buf);
 	return (double)n / dt;
 }
@@ -121,14 +107,9 @@ int main(int argc, char **argv)
 	snprintf(m1, sizeof(m1), "%s/bench-m1", dir);
 	snprintf(rawp, sizeof(rawp), "%s/bench-raw", dir);
 	const char *mem[2] = {m0, m1};
-	for (int i = 0; i < 2; i++) {
-		int fd = open(mem[i], O_RDWR | O_CREAT | O_TRUNC, 0600);
-		if (fd < 0 || ftruncate(fd, (off_t)(span / 2 + 256 * MB)) < 0) {
-			perror(mem[i]);
+	for (int i = 0; i < 2; i++)
+		if (bench_sparse_file(mem[i], span / 2 + 256 * MB))
 			return 1;
-		}
-		close(fd);
-	}
 	struct vl_pool *p;
 	struct vl_diag d;
 	if (vl_pool_create("bench", mem, 2, NULL, &p, &d) ||
@@ -158,9 +139,9 @@ int main(int argc, char **argv)
 	if (vl_vol_create(p, "fresh", fspan, NULL, &d) || vl_vol_open(p, "fresh", &fv, &d))
 		return 1;
 	sync();
-	double t0 = now();
+	double t0 = bench_now();
 	vl_vol_preallocate(fv, 0, fspan);
-	double ta = now() - t0;
+	double ta = bench_now() - t0;
 	vl_vol_flush(fv);
 	vl_vol_close(fv);
 	vl_vol_delete(p, "fresh", &d);
@@ -192,12 +173,12 @@ int main(int argc, char **argv)
 	vl_vol_discard(eng.v, 0, span);
 	vl_vol_flush(eng.v);
 	sync();
-	t0 = now();
+	t0 = bench_now();
 	vl_vol_preallocate(eng.v, 0, span);
-	ta = now() - t0;
-	t0 = now();
+	ta = bench_now() - t0;
+	t0 = bench_now();
 	vl_vol_flush(eng.v);
-	double tc = now() - t0;
+	double tc = bench_now() - t0;
 	printf("reused-extent allocation: %.0f extents/s (+ %.3f s to commit %" PRIu64 " extents' map)\n",
 	       (double)(span / pi.extent_size) / ta, tc, span / pi.extent_size);
 	/* flush rate: each flush commits one changed map page */
@@ -205,27 +186,27 @@ int main(int argc, char **argv)
 	int nf = 200;
 	vl_vol_discard(eng.v, 0, span);
 	vl_vol_flush(eng.v);
-	t0 = now();
+	t0 = bench_now();
 	for (int i = 0; i < nf; i++) {
 		vl_vol_write(eng.v, blk, 4096, (uint64_t)i * pi.extent_size, 0);
 		vl_vol_flush(eng.v);
 	}
-	double tf = now() - t0;
-	t0 = now();
+	double tf = bench_now() - t0;
+	t0 = bench_now();
 	for (int i = 0; i < nf; i++) {
 		pwrite(raw.fd, blk, 4096, (off_t)((uint64_t)i * pi.extent_size));
 		fdatasync(raw.fd);
 	}
-	double trf = now() - t0;
+	double trf = bench_now() - t0;
 	printf("flush after an allocating write: %.0f commits/s (raw pwrite+fdatasync: %.0f/s, "
 	       "ratio %.2fx)\n",
 	       nf / tf, nf / trf, trf / tf);
-	t0 = now();
+	t0 = bench_now();
 	for (int i = 0; i < nf; i++) {
 		vl_vol_write(eng.v, blk, 4096, 0, 0);
 		vl_vol_flush(eng.v);
 	}
-	tf = now() - t0;
+	tf = bench_now() - t0;
 	printf("flush after an overwrite (no map change): %.0f/s\n", nf / tf);
 	vl_vol_close(eng.v);
 	vl_pool_close(p);

@@ -15,25 +15,18 @@
 #include <unistd.h>
 #include <valgrind/callgrind.h>
 
+#include "bench.h"
 #include "vlun/engine.h"
 
 #define SPAN (64u << 20)
 
-static unsigned long long rnd(unsigned long long *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 __attribute__((noinline)) static int run_engine(struct vl_vol *v, bool wr, long n, void *buf)
 {
-	unsigned long long s = 42;
+	uint64_t s = 42;
 	int bad = 0;
 	CALLGRIND_START_INSTRUMENTATION;
 	for (long i = 0; i < n; i++) {
-		uint64_t off = (rnd(&s) % (SPAN / 4096)) * 4096;
+		uint64_t off = (bench_rand(&s) % (SPAN / 4096)) * 4096;
 		bad |= wr ? vl_vol_write(v, buf, 4096, off, 0) : vl_vol_read(v, buf, 4096, off);
 	}
 	CALLGRIND_STOP_INSTRUMENTATION;
@@ -42,11 +35,11 @@ __attribute__((noinline)) static int run_engine(struct vl_vol *v, bool wr, long 
 
 __attribute__((noinline)) static int run_raw(int fd, bool wr, long n, void *buf)
 {
-	unsigned long long s = 42;
+	uint64_t s = 42;
 	int bad = 0;
 	CALLGRIND_START_INSTRUMENTATION;
 	for (long i = 0; i < n; i++) {
-		off_t off = (off_t)((rnd(&s) % (SPAN / 4096)) * 4096);
+		off_t off = (off_t)((bench_rand(&s) % (SPAN / 4096)) * 4096);
 		bad |= (wr ? pwrite(fd, buf, 4096, off) : pread(fd, buf, 4096, off)) != 4096;
 	}
 	CALLGRIND_STOP_INSTRUMENTATION;
@@ -69,10 +62,8 @@ int main(int argc, char **argv)
 	int r;
 	if (engine) {
 		snprintf(m0, sizeof(m0), "%s.m0", path);
-		int fd = open(m0, O_RDWR | O_CREAT | O_TRUNC, 0600);
-		if (fd < 0 || ftruncate(fd, SPAN + (64u << 20)) < 0)
+		if (bench_sparse_file(m0, SPAN + (64u << 20)))
 			return 1;
-		close(fd);
 		const char *mm[1] = {m0};
 		struct vl_pool *p;
 		struct vl_vol *v;

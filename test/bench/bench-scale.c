@@ -17,18 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "vlun/engine.h"
 
 #define MB ((uint64_t)1 << 20)
 #define GB ((uint64_t)1 << 30)
 #define TB ((uint64_t)1 << 40)
-
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static long rss_kib(void)
 {
@@ -52,14 +46,14 @@ static int open_only(int n, char **members)
 	if (fd >= 0)
 		close(fd);
 	long r0 = rss_kib();
-	double t0 = now();
+	double t0 = bench_now();
 	struct vl_pool *p;
 	struct vl_diag d;
 	if (vl_pool_open((const char *const *)members, (size_t)n, 0, &p, &d)) {
 		fprintf(stderr, "%s\n", d.msg);
 		return 1;
 	}
-	double to = now() - t0;
+	double to = bench_now() - t0;
 	long r1 = rss_kib();
 	struct vl_pool_info pi;
 	vl_pool_get_info(p, &pi);
@@ -113,23 +107,19 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nmem; i++) {
 		snprintf(paths[i], sizeof(paths[i]), "%s/scale-m%02d", dir, i);
 		pp[i] = paths[i];
-		int fd = open(paths[i], O_RDWR | O_CREAT | O_TRUNC, 0600);
-		if (fd < 0 || ftruncate(fd, (off_t)msize) < 0) {
-			perror(paths[i]);
+		if (bench_sparse_file(paths[i], msize))
 			return 1;
-		}
-		close(fd);
 	}
 	struct vl_pool *p;
 	struct vl_diag d;
-	double t0 = now();
+	double t0 = bench_now();
 	if (vl_pool_create("scale", pp, (size_t)nmem, NULL, &p, &d)) {
 		fprintf(stderr, "%s\n", d.msg);
 		return 1;
 	}
 	printf("pool: %d members of %" PRIu64 " GiB (sparse), created in %.3f s\n", nmem,
-	       msize / GB, now() - t0);
-	t0 = now();
+	       msize / GB, bench_now() - t0);
+	t0 = bench_now();
 	char name[32];
 	for (int i = 1; i < nvol; i++) {
 		snprintf(name, sizeof(name), "vm%04d", i);
@@ -138,7 +128,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	double tv = now() - t0;
+	double tv = bench_now() - t0;
 	printf("volumes: %d thin volumes created in %.3f s (%.0f/s)\n", nvol - 1, tv,
 	       (nvol - 1) / tv);
 	if (vl_vol_create(p, "big", 16 * TB, NULL, &d)) {
@@ -157,7 +147,7 @@ int main(int argc, char **argv)
 		vl_vol_close(s);
 	}
 	/* dense from the start of the volume (--stride N: every Nth extent) */
-	t0 = now();
+	t0 = bench_now();
 	if (stride * next > 16 * TB / es)
 		stride = (16 * TB / es) / next;
 	if (stride == 0)
@@ -169,10 +159,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	double ta = now() - t0;
-	t0 = now();
+	double ta = bench_now() - t0;
+	t0 = bench_now();
 	vl_vol_flush(v);
-	double tc = now() - t0;
+	double tc = bench_now() - t0;
 	printf("allocation: %" PRIu64 " extents of 4 MiB (every %" PRIu64
 	       "th) in %.1f s = %.0f/s; commit of their map %.3f s\n",
 	       next, stride, ta, (double)next / ta, tc);
@@ -189,10 +179,10 @@ int main(int argc, char **argv)
 	if (vl_pool_open(pp, (size_t)nmem, 0, &p, &d))
 		return 1;
 	struct vl_check_result res;
-	t0 = now();
+	t0 = bench_now();
 	vl_pool_check(p, false, NULL, NULL, &res);
 	printf("check: %" PRIu64 " metadata blocks, %" PRIu64 " extents in %.3f s, %u problems\n",
-	       res.blocks_checked, res.extents_checked, now() - t0, res.errors);
+	       res.blocks_checked, res.extents_checked, bench_now() - t0, res.errors);
 	vl_pool_close(p);
 	for (int i = 0; i < nmem; i++)
 		unlink(paths[i]);

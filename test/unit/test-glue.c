@@ -68,6 +68,17 @@ static void errors_map_to_the_right_sense(void)
 	CHECK(vlun_status(-EUCLEAN, false, s) == TCMU_STS_HW_ERR);
 	CHECK(vlun_status(-ENOMEM, true, s) == TCMU_STS_BUSY);
 	CHECK(vlun_status(-EROFS, true, s) == TCMU_STS_PASSTHROUGH_ERR && s[2] == 0x07 && s[12] == 0x27);
+	CHECK(vlun_miscompare(s, 0x01020304) == TCMU_STS_PASSTHROUGH_ERR);
+	CHECK(s[0] == 0xf0 && s[2] == 0x0e && s[12] == 0x1d && s[13] == 0);
+	CHECK(s[3] == 1 && s[4] == 2 && s[5] == 3 && s[6] == 4);
+}
+
+static void iovecs_copy_out_up_to_what_they_hold(void)
+{
+	uint8_t a[3] = {1, 2, 3}, b[2] = {4, 5}, out[8] = {0};
+	struct iovec iov[2] = {{a, 3}, {b, 2}};
+	CHECK(vlun_iov_copy_out(out, iov, 2, 4) == 4 && out[3] == 4 && out[4] == 0);
+	CHECK(vlun_iov_copy_out(out, iov, 2, 8) == 5 && out[4] == 5);
 }
 
 static void fua_and_protection_bits_are_read_from_the_cdb(void)
@@ -121,6 +132,7 @@ int main(void)
 {
 	cfgstrings_parse_exactly_when_valid();
 	errors_map_to_the_right_sense();
+	iovecs_copy_out_up_to_what_they_hold();
 	fua_and_protection_bits_are_read_from_the_cdb();
 	mode_sense_advertises_dpofua_and_wce();
 	printf("glue: all checks passed\n");

@@ -148,13 +148,13 @@ static int only_opts(const char *cmd, unsigned allowed)
 	return 0;
 }
 
-static int nargs(const char *cmd, int argc, int min, int max)
+static int nargs(const char *cmd, int argc, char **argv, int min, int max)
 {
 	if (argc < min)
 		return usage_error("'%s' needs more arguments", cmd);
 	if (max >= 0 && argc > max)
 		return usage_error("'%s' takes at most %d argument(s); unexpected '%s'", cmd, max,
-				   "...");
+				   argv[max]);
 	return 0;
 }
 
@@ -198,7 +198,7 @@ static int split_volpath(const char *arg, char *pool, char *vol)
 		return usage_error("'%s': names are at most %d characters", arg, VL_NAME_MAX);
 	memcpy(pool, arg, pl);
 	pool[pl] = 0;
-	strcpy(vol, slash + 1);
+	memcpy(vol, slash + 1, strlen(slash + 1) + 1);
 	return 0;
 }
 
@@ -317,7 +317,7 @@ static int pool_create(int argc, char **argv)
 {
 	int r;
 	if ((r = only_opts("pool create", O_EXTENT | O_MAXVOL | O_META)) ||
-	    (r = nargs("pool create", argc, 2, -1)))
+	    (r = nargs("pool create", argc, argv, 2, -1)))
 		return r;
 	struct vl_pool_create_opts o = {0};
 	if (g.extent_size && (r = size_arg(g.extent_size, &o.extent_size, "extent size")))
@@ -375,7 +375,7 @@ static int pool_create(int argc, char **argv)
 static int pool_add_member(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("pool add-member", 0)) || (r = nargs("pool add-member", argc, 2, 2)))
+	if ((r = only_opts("pool add-member", 0)) || (r = nargs("pool add-member", argc, argv, 2, 2)))
 		return r;
 	struct vl_pool *p;
 	if ((r = open_pool(argv[0], 0, &p)))
@@ -408,7 +408,7 @@ static int pool_add_member(int argc, char **argv)
 static int pool_list(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("pool list", 0)) || (r = nargs("pool list", argc, 0, 0)))
+	if ((r = only_opts("pool list", 0)) || (r = nargs("pool list", argc, argv, 0, 0)))
 		return r;
 	char **names;
 	size_t n;
@@ -470,7 +470,7 @@ static int pool_list(int argc, char **argv)
 static int pool_status(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("pool status", 0)) || (r = nargs("pool status", argc, 1, 1)))
+	if ((r = only_opts("pool status", 0)) || (r = nargs("pool status", argc, argv, 1, 1)))
 		return r;
 	struct vl_pool *p;
 	if ((r = open_pool(argv[0], VL_OPEN_RDONLY, &p)))
@@ -510,7 +510,7 @@ static int pool_status(int argc, char **argv)
 static int pool_destroy(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("pool destroy", O_FORCE)) || (r = nargs("pool destroy", argc, 1, 1)))
+	if ((r = only_opts("pool destroy", O_FORCE)) || (r = nargs("pool destroy", argc, argv, 1, 1)))
 		return r;
 	struct vl_pool *p;
 	if ((r = open_pool(argv[0], 0, &p)))
@@ -556,7 +556,7 @@ static int save_assembled(struct vl_pool *p, const char **name_out)
 static int pool_assemble(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("pool assemble", 0)) || (r = nargs("pool assemble", argc, 1, -1)))
+	if ((r = only_opts("pool assemble", 0)) || (r = nargs("pool assemble", argc, argv, 1, -1)))
 		return r;
 	struct vl_pool *p;
 	struct vl_diag d = {{0}};
@@ -707,7 +707,7 @@ static void check_line(void *arg, const char *line)
 static int pool_check(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("pool check", O_REPAIR)) || (r = nargs("pool check", argc, 1, 1)))
+	if ((r = only_opts("pool check", O_REPAIR)) || (r = nargs("pool check", argc, argv, 1, 1)))
 		return r;
 	struct vl_pool *p;
 	if ((r = open_pool(argv[0], g.repair ? 0 : VL_OPEN_RDONLY, &p)))
@@ -755,7 +755,7 @@ static int vol_create(int argc, char **argv)
 {
 	int r;
 	if ((r = only_opts("vol create", O_THICK | O_LAYOUT)) ||
-	    (r = nargs("vol create", argc, 2, 2)))
+	    (r = nargs("vol create", argc, argv, 2, 2)))
 		return r;
 	char pool[VL_NAME_MAX + 1], vol[VL_NAME_MAX + 1];
 	uint64_t size;
@@ -788,7 +788,7 @@ static int vol_create(int argc, char **argv)
 static int vol_simple(const char *cmd, int argc, char **argv, unsigned allowed, int nargs_max)
 {
 	int r;
-	if ((r = only_opts(cmd, allowed)) || (r = nargs(cmd, argc, nargs_max, nargs_max)))
+	if ((r = only_opts(cmd, allowed)) || (r = nargs(cmd, argc, argv, nargs_max, nargs_max)))
 		return r;
 	char pool[VL_NAME_MAX + 1], vol[VL_NAME_MAX + 1];
 	if ((r = split_volpath(argv[0], pool, vol)))
@@ -825,7 +825,7 @@ static int vol_simple(const char *cmd, int argc, char **argv, unsigned allowed, 
 static int vol_list(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("vol list", 0)) || (r = nargs("vol list", argc, 0, 1)))
+	if ((r = only_opts("vol list", 0)) || (r = nargs("vol list", argc, argv, 0, 1)))
 		return r;
 	char **names = NULL;
 	size_t n = 0;
@@ -896,7 +896,7 @@ static int vol_list(int argc, char **argv)
 static int vol_show(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("vol show", 0)) || (r = nargs("vol show", argc, 1, 1)))
+	if ((r = only_opts("vol show", 0)) || (r = nargs("vol show", argc, argv, 1, 1)))
 		return r;
 	char pool[VL_NAME_MAX + 1], vol[VL_NAME_MAX + 1];
 	if ((r = split_volpath(argv[0], pool, vol)))

@@ -22,9 +22,12 @@ static inline void vl_unlockp(pthread_mutex_t **m)
 	if (*m)
 		pthread_mutex_unlock(*m);
 }
-#define VL_LOCK_SCOPE(m)                                                                   \
-	pthread_mutex_t *vl_scope_lock_##__LINE__ __attribute__((cleanup(vl_unlockp))) = (m); \
-	pthread_mutex_lock(vl_scope_lock_##__LINE__)
+#define VL_CAT2(a, b) a##b
+#define VL_CAT(a, b) VL_CAT2(a, b)
+#define VL_LOCK_SCOPE(m) VL_LOCK_SCOPE_(VL_CAT(vl_scope_lock_, __LINE__), m)
+#define VL_LOCK_SCOPE_(var, m)                                                 \
+	pthread_mutex_t *var __attribute__((cleanup(vl_unlockp))) = (m);       \
+	pthread_mutex_lock(var)
 
 VL_HIDDEN int vl_diag_set(struct vl_diag *d, int err, const char *fmt, ...) VL_PRINTF(3, 4);
 
@@ -153,9 +156,9 @@ VL_HIDDEN int vl_io_read(struct vl_pool *p, uint32_t mi, void *buf, size_t len, 
 VL_HIDDEN int vl_io_write(struct vl_pool *p, uint32_t mi, const void *buf, size_t len,
 			  uint64_t off, bool meta);
 VL_HIDDEN int vl_io_readv(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt,
-			  uint64_t off);
+			  size_t len, uint64_t off);
 VL_HIDDEN int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt,
-			   uint64_t off, bool fua);
+			   size_t len, uint64_t off, bool fua);
 VL_HIDDEN int vl_io_sync(struct vl_pool *p, uint32_t mi);
 VL_HIDDEN int vl_io_zero(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len,
 			  bool dealloc);
@@ -224,6 +227,7 @@ VL_HIDDEN int vl_vol_load(struct vl_pool *p, const struct vl_volhdr *vh, uint32_
 VL_HIDDEN void vl_vol_grace(struct vl_vol *v);
 VL_HIDDEN int vl_vol_set_entry(struct vl_vol *v, uint64_t vext, uint32_t entry);
 VL_HIDDEN int vl_vol_alloc_ext(struct vl_vol *v, uint64_t vext, uint32_t *entry);
+VL_HIDDEN int vl_vol_unmap_ext(struct vl_vol *v, uint64_t vext);
 VL_HIDDEN int vl_random(void *buf, size_t len);
 VL_HIDDEN struct vl_vol *vl_vol_find(struct vl_pool *p, const char *name);
 

@@ -97,8 +97,8 @@ int vl_io_read(struct vl_pool *p, uint32_t mi, void *buf, size_t len, uint64_t o
 }
 
 /* ---- fault injection ---- */
-static int fault_before_write(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt,
-			      uint64_t off, bool meta, bool *cut)
+static int fault_before_write(struct vl_pool *p, uint32_t mi, size_t len, uint64_t off, bool meta,
+			      bool *cut)
 {
 	struct vl_fault *f = p->fault;
 	*cut = false;
@@ -118,9 +118,6 @@ static int fault_before_write(struct vl_pool *p, uint32_t mi, const struct iovec
 		}
 	}
 	if (f->drop_unsynced) {
-		size_t len = 0;
-		for (int i = 0; i < cnt; i++)
-			len += iov[i].iov_len;
 		if (p->nr_undo == p->cap_undo) {
 			size_t nc = p->cap_undo ? p->cap_undo * 2 : 64;
 			struct vl_undo *nu = realloc(p->undo, nc * sizeof(*nu));
@@ -189,8 +186,7 @@ int vl_io_write(struct vl_pool *p, uint32_t mi, const void *buf, size_t len, uin
 {
 	if (p->fault) {
 		bool cut;
-		struct iovec iov = {(void *)buf, len};
-		int r = fault_before_write(p, mi, &iov, 1, off, meta, &cut);
+		int r = fault_before_write(p, mi, len, off, meta, &cut);
 		if (r)
 			return r;
 		if (cut) {
@@ -203,14 +199,6 @@ int vl_io_write(struct vl_pool *p, uint32_t mi, const void *buf, size_t len, uin
 	if (!r && !meta)
 		atomic_store_explicit(&p->m[mi].data_dirty, true, memory_order_relaxed);
 	return r;
-}
-
-static size_t iov_len(const struct iovec *iov, int cnt)
-{
-	size_t n = 0;
-	for (int i = 0; i < cnt; i++)
-		n += iov[i].iov_len;
-	return n;
 }
 
 /* Advance an iovec array by n bytes (in place on a private copy). */
@@ -229,9 +217,10 @@ static void iov_advance(struct iovec **iov, int *cnt, size_t n)
 	}
 }
 
-static int rwv_full(int fd, const struct iovec *iov0, int cnt, uint64_t off, bool wr, int flags)
+/* `len`: the iovecs' total, which every caller already knows. */
+static int rwv_full(int fd, const struct iovec *iov0, int cnt, size_t len, uint64_t off, bool wr,
+		    int flags)
 {
-	size_t len = iov_len(iov0, cnt);
 	ssize_t n;
 	if (cnt == 1 && !flags) /* the plain calls are a little cheaper in the kernel */
 		n = wr ? pwrite(fd, iov0->iov_base, len, (off_t)off)
@@ -278,17 +267,18 @@ static int rwv_full(int fd, const struct iovec *iov0, int cnt, uint64_t off, boo
 	return r;
 }
 
-int vl_io_readv(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt, uint64_t off)
+int vl_io_readv(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt, size_t len,
+		uint64_t off)
 {
-	return rwv_full(p->m[mi].fd, iov, cnt, off, false, 0);
+	return rwv_full(p->m[mi].fd, iov, cnt, len, off, false, 0);
 }
 
-int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt, uint64_t off,
-		 bool fua)
+int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt, size_t len,
+		 uint64_t off, bool fua)
 {
 	if (p->fault) {
 		bool cut;
-		int r = fault_before_write(p, mi, iov, cnt, off, false, &cut);
+		int r = fault_before_write(p, mi, len, off, false, &cut);
 		if (r)
 			return r;
 		if (cut) {
@@ -300,7 +290,7 @@ int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cn
 		fua = false; /* writes must stay undoable until a sync */
 	}
 	struct vl_member *m = &p->m[mi];
-	int r = rwv_full(m->fd, iov, cnt, off, true, fua ? RWF_DSYNC : 0);
+	int r = rwv_full(m->fd, iov, cnt, len, off, true, fua ? RWF_DSYNC : 0);
 	if (!r && !fua && !atomic_load_explicit(&m->data_dirty, memory_order_relaxed))
 		atomic_store_explicit(&m->data_dirty, true, memory_order_relaxed);
 	return r;
@@ -332,8 +322,7 @@ int vl_io_zero(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len, bool 
 		VL_AUTOFREE uint8_t *zeros = calloc(1, len);
 		if (!zeros)
 			return -ENOMEM;
-		struct iovec iov = {zeros, len};
-		int r = fault_before_write(p, mi, &iov, 1, off, false, &cut);
+		int r = fault_before_write(p, mi, len, off, false, &cut);
 		if (r)
 			return r;
 		if (cut)

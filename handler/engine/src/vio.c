@@ -90,7 +90,8 @@ static int member_rw(struct vl_pool *p, struct cursor *c, uint32_t mi, uint64_t 
 		struct iovec sub[MAX_SUBIOV];
 		int k;
 		size_t got = cursor_take(c, n, sub, &k);
-		int r = wr ? vl_io_writev(p, mi, sub, k, poff, fua) : vl_io_readv(p, mi, sub, k, poff);
+		int r = wr ? vl_io_writev(p, mi, sub, k, got, poff, fua)
+			   : vl_io_readv(p, mi, sub, k, got, poff);
 		if (r)
 			return r;
 		n -= got;
@@ -126,7 +127,7 @@ int vl_vol_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t
 		uint32_t e = vl_map_lookup(v, off >> p->ext_shift);
 		if (e) {
 			uint64_t poff = vl_ext_off(p, vl_entry_local(e)) + (off & mask);
-			r = iovcnt <= 1024 ? vl_io_readv(p, vl_entry_member(e), iov, iovcnt, poff)
+			r = iovcnt <= 1024 ? vl_io_readv(p, vl_entry_member(e), iov, iovcnt, len, poff)
 					   : member_rw(p, &(struct cursor){iov, iovcnt, 0, 0},
 						       vl_entry_member(e), poff, len, false, false);
 			io_exit(v, ep);
@@ -190,7 +191,7 @@ int vl_vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_
 	if ((off & mask) + len <= p->extent_size && iovcnt <= 1024) {
 		uint32_t e = vl_map_lookup(v, off >> p->ext_shift);
 		if (e) {
-			r = vl_io_writev(p, vl_entry_member(e), iov, iovcnt,
+			r = vl_io_writev(p, vl_entry_member(e), iov, iovcnt, len,
 					 vl_ext_off(p, vl_entry_local(e)) + (off & mask), fua);
 			io_exit(v, ep);
 			return r;
@@ -231,8 +232,6 @@ int vl_vol_write(struct vl_vol *v, const void *buf, size_t len, uint64_t off, un
 	struct iovec iov = {(void *)buf, len};
 	return vl_vol_writev(v, &iov, 1, off, flags);
 }
-
-int vl_vol_unmap_ext(struct vl_vol *v, uint64_t vext);
 
 /* Zero [off, off+len) that lies inside one extent, if it is mapped. */
 static int zero_partial(struct vl_vol *v, uint64_t off, uint64_t n)

@@ -257,7 +257,7 @@ static int pending_push(struct vl_pefree *pf, uint32_t e)
 }
 
 /* Caller holds v->lock.  Unmap an extent; it returns to the pool after commit. */
-static int unmap_ext(struct vl_vol *v, uint64_t vext)
+int vl_vol_unmap_ext(struct vl_vol *v, uint64_t vext)
 {
 	uint32_t e = vl_map_lookup(v, vext);
 	if (!e)
@@ -270,8 +270,6 @@ static int unmap_ext(struct vl_vol *v, uint64_t vext)
 		v->pending.n--;
 	return r;
 }
-int vl_vol_unmap_ext(struct vl_vol *v, uint64_t vext);
-int vl_vol_unmap_ext(struct vl_vol *v, uint64_t vext) { return unmap_ext(v, vext); }
 
 /* Wait until every I/O that might have looked up an old mapping is done. */
 void vl_vol_grace(struct vl_vol *v)
@@ -749,7 +747,7 @@ int vl_vol_resize(struct vl_pool *p, const char *name, uint64_t size, bool allow
 		pthread_mutex_lock(&v->lock);
 		atomic_store(&v->size, size);
 		for (uint64_t x = next; x < oext && !r; x++)
-			r = unmap_ext(v, x);
+			r = vl_vol_unmap_ext(v, x);
 		/* the tail of the last extent must read zeros if the volume grows again */
 		uint32_t e = next ? vl_map_lookup(v, next - 1) : 0;
 		uint64_t tail = (next << p->ext_shift) - size;
