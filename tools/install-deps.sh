@@ -9,7 +9,7 @@ set -euo pipefail
 declare -A GROUP=(
 	[build]="build-essential cmake pkg-config libiniparser-dev"
 	[test]="jq python3 util-linux clang libclang-rt-14-dev"
-	[vm]="qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio kmod iproute2 procps tcmu-runner targetcli-fb dbus open-iscsi libiscsi-bin sg3-utils multipath-tools fio udev jq python3"
+	[vm]="qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio kmod iproute2 procps tcmu-runner targetcli-fb dbus open-iscsi libiscsi-bin sg3-utils multipath-tools fio strace udev jq python3"
 )
 
 [ $# -gt 0 ] || set -- build

@@ -287,9 +287,24 @@ static int vlun_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 
 /* ---- data path ---- */
 
+static struct tcmur_handler vlun_handler;
+
 static int status(struct tcmur_cmd *cmd, int err, bool write)
 {
 	return vlun_status(err, write, cmd->lib_cmd->sense_buf);
+}
+
+/*
+ * With nr_threads = 0 the runner calls the data-path callbacks on the LUN's command
+ * thread and expects "queued" back; the command is then completed right here, inline.
+ * With worker threads the callback's return value is the command's status.
+ */
+static int finish(struct tcmu_device *dev, struct tcmur_cmd *cmd, int sts)
+{
+	if (vlun_handler.nr_threads)
+		return sts;
+	tcmur_cmd_complete(dev, cmd, sts);
+	return TCMU_STS_OK;
 }
 
 /* Durable on completion: a FUA CDB, or any write while the write cache is off. */
@@ -302,7 +317,7 @@ static int vlun_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iove
 		     size_t cnt, size_t len, off_t off)
 {
 	struct vdev *v = vd(dev);
-	return status(cmd, vl_vol_readv(v->vol, iov, (int)cnt, (uint64_t)off), false);
+	return finish(dev, cmd, status(cmd, vl_vol_readv(v->vol, iov, (int)cnt, (uint64_t)off), false));
 }
 
 static int vlun_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
@@ -316,7 +331,7 @@ static int vlun_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iov
 	if (r && r != -ENOSPC && r != -ERANGE)
 		vl_dev_err(dev, "write of %zu at %lld failed: %s\n", len, (long long)off,
 			   strerror(-r));
-	return status(cmd, r, true);
+	return finish(dev, cmd, status(cmd, r, true));
 }
 
 static int vlun_flush(struct tcmu_device *dev, struct tcmur_cmd *cmd)
@@ -324,7 +339,7 @@ static int vlun_flush(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 	int r = vl_vol_flush(vd(dev)->vol);
 	if (r)
 		vl_dev_err(dev, "flush failed: %s\n", strerror(-r));
-	return status(cmd, r, true);
+	return finish(dev, cmd, status(cmd, r, true));
 }
 
 static int vlun_unmap(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off, uint64_t len)
@@ -333,7 +348,7 @@ static int vlun_unmap(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t o
 	pthread_rwlock_rdlock(&v->caw_lock);
 	int r = vl_vol_discard(v->vol, off, len);
 	pthread_rwlock_unlock(&v->caw_lock);
-	return status(cmd, r, true);
+	return finish(dev, cmd, status(cmd, r, true));
 }
 
 static int vlun_writesame(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off,
@@ -343,10 +358,10 @@ static int vlun_writesame(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64
 	uint32_t bs = v->block_size;
 	uint8_t *pat = malloc(bs);
 	if (!pat)
-		return TCMU_STS_NO_RESOURCE;
+		return finish(dev, cmd, TCMU_STS_NO_RESOURCE);
 	if (vlun_iov_copy_out(pat, iov, cnt, bs) != bs) {
 		free(pat);
-		return TCMU_STS_INVALID_PARAM_LIST_LEN;
+		return finish(dev, cmd, TCMU_STS_INVALID_PARAM_LIST_LEN);
 	}
 	bool zero = true;
 	for (uint32_t i = 0; i < bs && zero; i++)
@@ -373,7 +388,7 @@ static int vlun_writesame(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64
 	}
 	pthread_rwlock_unlock(&v->caw_lock);
 	free(pat);
-	return status(cmd, r, true);
+	return finish(dev, cmd, status(cmd, r, true));
 }
 
 static int vlun_caw(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off, uint64_t len,
@@ -381,14 +396,14 @@ static int vlun_caw(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off
 {
 	struct vdev *v = vd(dev);
 	if (len > (1u << 24))
-		return TCMU_STS_INVALID_CDB;
+		return finish(dev, cmd, TCMU_STS_INVALID_CDB);
 	uint8_t *buf = malloc(3 * len);
 	if (!buf)
-		return TCMU_STS_NO_RESOURCE;
+		return finish(dev, cmd, TCMU_STS_NO_RESOURCE);
 	uint8_t *cur = buf, *cmp = buf + len, *wr = buf + 2 * len;
 	if (vlun_iov_copy_out(cmp, iov, cnt, 2 * len) != 2 * len) {
 		free(buf);
-		return TCMU_STS_INVALID_PARAM_LIST_LEN;
+		return finish(dev, cmd, TCMU_STS_INVALID_PARAM_LIST_LEN);
 	}
 	pthread_rwlock_wrlock(&v->caw_lock);
 	int r = vl_vol_read(v->vol, cur, len, off);
@@ -407,7 +422,7 @@ static int vlun_caw(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off
 	}
 	pthread_rwlock_unlock(&v->caw_lock);
 	free(buf);
-	return sts;
+	return finish(dev, cmd, sts);
 }
 
 static int vlun_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
@@ -443,12 +458,12 @@ static struct tcmur_handler vlun_handler = {
 EXPORT int handler_init(void);
 EXPORT int handler_init(void)
 {
-	/* worker threads per LUN; VLUN_NR_THREADS overrides (1-64) for tuning */
+	/* worker threads per LUN; VLUN_NR_THREADS overrides (0-64; 0 = inline on the LUN thread) */
 	const char *e = getenv("VLUN_NR_THREADS");
 	if (e) {
 		char *end;
 		long n = strtol(e, &end, 10);
-		if (*end == 0 && n >= 1 && n <= 64)
+		if (*end == 0 && n >= 0 && n <= 64)
 			vlun_handler.nr_threads = (int)n;
 	}
 	return tcmur_register_handler(&vlun_handler);

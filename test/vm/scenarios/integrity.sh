@@ -20,3 +20,24 @@ sg_sync $dev
 alloc=$($VLUNCTL --json pool status p | jq .allocated)
 figure "pool allocated bytes after full write: $alloc"
 iscsi_logout
+# the same verification with the handler in inline mode (VLUN_NR_THREADS=0: commands run and
+# complete on the LUN's command thread, no worker threads)
+kill $RUNNER_PID; while kill -0 $RUNNER_PID 2>/dev/null; do sleep 0.1; done
+VLUN_NR_THREADS=0 vm_start_runner
+dev=$(iscsi_login) || { fail "iSCSI login (inline mode)"; exit 1; }
+check "inline mode: fio random write + crc32c verify" \
+	fio --name=inline --filename=$dev --direct=1 --ioengine=libaio --iodepth=16 \
+	    --rw=randwrite --bsrange=4k-128k --size=64M --offset=64M --verify=crc32c \
+	    --verify_fatal=1 --do_verify=1 --randrepeat=0 --output=/tmp/fio2.txt
+check "inline mode: SYNCHRONIZE CACHE" sg_sync $dev
+check "inline mode: UNMAP" sg_unmap --force --lba=0 --num=2048 $dev
+check "inline mode: unmapped blocks read as zeros" cmp -s <(head -c 1M /dev/zero) \
+	<(dd if=$dev bs=1M count=1 iflag=direct status=none)
+head -c 512 /dev/urandom >/tmp/a; head -c 512 /dev/urandom >/tmp/b
+dd if=/tmp/a of=$dev bs=512 seek=100 count=1 oflag=direct status=none
+cat /tmp/a /tmp/b >/tmp/ab
+check "inline mode: COMPARE AND WRITE" sg_compare_and_write --in=/tmp/ab --lba=100 --num=1 --xferlen=1024 $dev
+check "inline mode: CAW wrote" cmp -s /tmp/b <(dd if=$dev bs=512 skip=100 count=1 iflag=direct status=none)
+out=$(sg_compare_and_write --in=/tmp/ab --lba=100 --num=1 --xferlen=1024 $dev 2>&1 || true)
+check "inline mode: CAW miscompare reported" grep -qi miscompare <<<"$out"
+iscsi_logout
