@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "glue.h"
+#include "ctlsock.h"
 #include "poolconf.h"
 #include "tcmu-abi.h"
 #include "vlun/engine.h"
@@ -102,6 +103,47 @@ static void pool_put(struct pool_ref *r)
 		free(r);
 	}
 	pthread_mutex_unlock(&reg_lock);
+}
+
+/* ---- the control socket: pool changes while this process holds the pool ---- */
+
+static int ctl_handle(int argc, char **argv, char *msg, size_t n)
+{
+	bool create = !strcmp(argv[0], "vol-create"), grow = !strcmp(argv[0], "vol-grow");
+	bool del = !strcmp(argv[0], "vol-delete");
+	if (!(create && argc == 5) && !(grow && argc == 4) && !(del && argc == 3)) {
+		snprintf(msg, n, "unknown request '%s'", argv[0]);
+		return -EINVAL;
+	}
+	uint64_t size = 0;
+	if ((create || grow) && vl_parse_size(argv[3], &size)) {
+		snprintf(msg, n, "bad size '%s'", argv[3]);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&reg_lock);
+	struct pool_ref *ref = pool_find(argv[1]);
+	if (ref)
+		ref->refs++;
+	pthread_mutex_unlock(&reg_lock);
+	if (!ref) {
+		snprintf(msg, n, "pool %s is not served by this tcmu-runner", argv[1]);
+		return -ENOENT;
+	}
+	struct vl_diag d = {{0}};
+	int r;
+	if (create) {
+		struct vl_vol_create_opts o = {.thick = !strcmp(argv[4], "thick")};
+		r = vl_vol_create(ref->pool, argv[2], size, &o, &d);
+	} else if (grow) {
+		r = vl_vol_resize(ref->pool, argv[2], size, false, &d);
+	} else {
+		r = vl_vol_delete(ref->pool, argv[2], &d);
+	}
+	snprintf(msg, n, "%s", r ? d.msg : "done");
+	vl_dev_info(NULL, "control socket: %s %s/%s: %s\n", argv[0], argv[1], argv[2],
+			  r ? d.msg : "done");
+	pool_put(ref);
+	return r;
 }
 
 /* ---- configuration ---- */
@@ -466,5 +508,10 @@ EXPORT int handler_init(void)
 		if (*end == 0 && n >= 0 && n <= 64)
 			vlun_handler.nr_threads = (int)n;
 	}
+	int r = ctl_serve_start(ctl_handle);
+	if (r)
+		vl_dev_warn(NULL, "vlun: no control socket at %s (%s): pools this runner serves "
+				  "cannot be changed by vlunctl/vlun-config meanwhile\n",
+				  ctl_socket_path(), strerror(-r));
 	return tcmur_register_handler(&vlun_handler);
 }

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* vlun-config: apply a declarative target configuration to LIO.  See vlun-config(8). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/json.h"
+#include "lio.h"
+#include "poolconf.h"
+#include "storage.h"
+#include "tconf.h"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,   /* apply/clear failed; what ran was rolled back */
+	EXIT_USAGE = 2,
+	EXIT_INVALID = 3,  /* the configuration file is invalid (nothing touched) */
+	EXIT_NOLIO = 4,    /* no LIO/configfs here */
+	EXIT_PARTIAL = 5,  /* failed, and some changes could not be rolled back */
+};
+
+static struct {
+	const char *root, *state, *confdir, *blade;
+	bool json, quiet, dry_run, prune;
+} g;
+
+static const char usage_text[] =
+	"Usage: vlun-config [OPTIONS] COMMAND [FILE]\n"
+	"Make LIO (configfs) match a declarative vlun target configuration.\n"
+	"\n"
+	"Commands:\n"
+	"  check FILE        validate FILE (and its secrets file); change nothing\n"
+	"  apply FILE        create missing pools and volumes, then bring configfs to the\n"
+	"                    state FILE describes, and print what changed\n"
+	"  show              the live LIO state as vlun sees it (secrets masked)\n"
+	"  clear             remove every configfs object vlun-config manages, nothing else\n"
+	"\n"
+	"Options:\n"
+	"  -n, --dry-run         print the plan, change nothing (apply, clear)\n"
+	"      --prune           also remove managed objects FILE no longer describes (apply)\n"
+	"  -b, --blade NAME      apply as this blade (default: the blade whose host is this\n"
+	"                        machine's host name, or the only blade)\n"
+	"      --configfs-root DIR   LIO's configfs directory (default " LIO_DEFAULT_ROOT ")\n"
+	"      --state FILE      the managed-objects record (default " LIO_DEFAULT_STATE ")\n"
+	"      --config-dir DIR  pool definitions (default $VLUN_CONFIG_DIR or /etc/vlun)\n"
+	"  -j, --json            machine-readable output\n"
+	"  -q, --quiet           print only errors\n"
+	"  -h, --help            this help\n"
+	"\n"
+	"Exit status: 0 success (also: nothing to change), 1 failed and rolled back,\n"
+	"2 usage error, 3 invalid configuration, 4 LIO not available, 5 failed and not\n"
+	"everything could be rolled back.  The file format: docs/target-config.md.\n";
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("vlun-config: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'vlun-config --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+static int report(int code, const char *msg)
+{
+	fprintf(stderr, "vlun-config: %s%s", msg, msg[strlen(msg) ? strlen(msg) - 1 : 0] == '\n' ? "" : "\n");
+	if (g.json) {
+		struct json j;
+		json_begin(&j, stdout);
+		json_obj_open(&j, NULL);
+		json_str(&j, "error", msg);
+		json_u64(&j, "exit_code", (uint64_t)code);
+		json_obj_close(&j);
+		json_end(&j);
+	}
+	return code;
+}
+
+static int load(const char *file, struct tconf *c)
+{
+	struct tconf_errs e = {0};
+	int r = tconf_parse(file, c, &e);
+	if (r) {
+		char head[64];
+		snprintf(head, sizeof(head), "%u problem%s in the configuration:\n", e.count,
+			 e.count == 1 ? "" : "s");
+		fprintf(stderr, "vlun-config: %s%s", head, e.buf);
+		if (g.json) {
+			struct json j;
+			json_begin(&j, stdout);
+			json_obj_open(&j, NULL);
+			json_arr_open(&j, "errors");
+			for (char *l = e.buf, *nl; *l; l = nl + 1) {
+				nl = strchr(l, '\n');
+				if (!nl)
+					break;
+				*nl = 0;
+				json_str(&j, NULL, l);
+			}
+			json_arr_close(&j);
+			json_u64(&j, "exit_code", EXIT_INVALID);
+			json_obj_close(&j);
+			json_end(&j);
+		}
+		tconf_free(c);
+		return r == -EINVAL ? EXIT_INVALID : EXIT_FAILED;
+	}
+	return 0;
+}
+
+static int cmd_check(const char *file)
+{
+	struct tconf c;
+	int r = load(file, &c);
+	if (r)
+		return r;
+	if (g.json) {
+		struct json j;
+		json_begin(&j, stdout);
+		json_obj_open(&j, NULL);
+		json_bool(&j, "valid", true);
+		json_u64(&j, "blades", c.nr_blades);
+		json_u64(&j, "pools", c.nr_pools);
+		json_u64(&j, "volumes", c.nr_volumes);
+		json_u64(&j, "hosts", c.nr_hosts);
+		json_u64(&j, "exports", c.nr_exports);
+		json_obj_close(&j);
+		json_end(&j);
+	} else if (!g.quiet) {
+		printf("%s: valid (version %u): %zu blade(s), %zu pool(s), %zu volume(s), %zu host(s), "
+		       "%zu export(s)\n",
+		       file, c.version, c.nr_blades, c.nr_pools, c.nr_volumes, c.nr_hosts, c.nr_exports);
+	}
+	tconf_free(&c);
+	return 0;
+}
+
+static int open_lio(struct lio *l)
+{
+	char err[4300] = "";
+	if (lio_open(l, g.root, g.state, err, sizeof(err)))
+		return report(EXIT_NOLIO, err);
+	return 0;
+}
+
+static void print_json_result(const struct tconf *c, const struct tconf_blade *b,
+			      const struct lio_plan *p, size_t storage_changes, bool dry)
+{
+	fflush(stdout);
+	printf("{\"blade\": \"%s\", \"tpg\": %u, \"dry_run\": %s, \"storage_changes\": %zu, "
+	       "\"configfs_changes\": ",
+	       b ? b->name : "", b ? b->tpg : 0, dry ? "true" : "false", storage_changes);
+	fflush(stdout);
+	lio_plan_print(p, stdout, true);
+	fflush(stdout);
+	printf(", \"target\": \"%s\"}\n", c ? c->iqn : "");
+}
+
+static int cmd_apply(const char *file)
+{
+	struct tconf c;
+	int r = load(file, &c);
+	if (r)
+		return r;
+	struct tconf_errs e = {0};
+	const struct tconf_blade *b = tconf_local_blade(&c, g.blade, &e);
+	if (!b) {
+		tconf_free(&c);
+		return report(EXIT_USAGE, e.buf);
+	}
+	struct lio l;
+	if ((r = open_lio(&l))) {
+		tconf_free(&c);
+		return r;
+	}
+	struct st_plan sp;
+	struct lio_plan lp = {0};
+	char err[8192] = "";
+	int code = EXIT_OK;
+	if ((r = st_plan(&c, g.confdir, &sp, &e))) {
+		code = report(EXIT_INVALID, e.buf[0] ? e.buf : strerror(-r));
+		goto out;
+	}
+	if (!g.quiet && !g.json)
+		printf("vlun-config: %s %s as blade %s (TPG %u)%s\n", g.dry_run ? "plan for" : "applying",
+		       file, b->name, b->tpg, g.dry_run ? " (dry run: nothing changes)" : "");
+	if (!g.quiet && !g.json)
+		st_plan_print(&c, &sp, stdout);
+	if (!g.dry_run && sp.n && (r = st_apply(&c, g.confdir, &sp, &e))) {
+		code = report(strstr(e.buf, "could not undo") ? EXIT_PARTIAL : EXIT_FAILED, e.buf);
+		goto out;
+	}
+	if ((r = lio_plan(&l, &c, b, sp.vs, g.prune, &lp, err, sizeof(err)))) {
+		if (!g.dry_run)
+			st_undo(&c, g.confdir, &sp, &e);
+		code = report(EXIT_FAILED, err);
+		goto out;
+	}
+	if (g.json && g.dry_run) {
+		print_json_result(&c, b, &lp, sp.n, true);
+		goto out;
+	}
+	if (!g.quiet && !g.json)
+		lio_plan_print(&lp, stdout, false);
+	if (g.dry_run) {
+		if (!g.quiet && !g.json)
+			printf("vlun-config: %zu change(s) planned\n", sp.n + lp.n);
+		goto out;
+	}
+	if ((r = lio_apply(&l, &lp, err, sizeof(err)))) {
+		struct tconf_errs e2 = {0};
+		st_undo(&c, g.confdir, &sp, &e2);
+		char msg[16384];
+		snprintf(msg, sizeof(msg), "apply failed: %s%s%s", err, e2.count ? "\n" : "", e2.buf);
+		code = report(strstr(msg, "could not undo") ? EXIT_PARTIAL : EXIT_FAILED, msg);
+		goto out;
+	}
+	if (g.json)
+		print_json_result(&c, b, &lp, sp.n, false);
+	else if (!g.quiet)
+		printf(sp.n + lp.n ? "vlun-config: %zu change(s) applied\n"
+				   : "vlun-config: no changes: LIO already matches the file%.0zu\n",
+		       sp.n + lp.n);
+out:
+	lio_plan_free(&lp);
+	st_plan_free(&sp);
+	lio_close(&l);
+	tconf_free(&c);
+	return code;
+}
+
+static int cmd_clear(void)
+{
+	struct lio l;
+	int r = open_lio(&l);
+	if (r)
+		return r;
+	struct lio_plan p;
+	char err[8192] = "";
+	int code = EXIT_OK;
+	if ((r = lio_plan_clear(&l, &p))) {
+		code = report(EXIT_FAILED, strerror(-r));
+	} else if (g.dry_run || p.n == 0) {
+		if (g.json)
+			print_json_result(NULL, NULL, &p, 0, g.dry_run);
+		else if (!g.quiet)
+			lio_plan_print(&p, stdout, false),
+				printf("vlun-config: %zu object(s) %s\n", p.n, g.dry_run ? "would be removed" : "managed: nothing to remove");
+	} else if ((r = lio_apply(&l, &p, err, sizeof(err)))) {
+		code = report(EXIT_PARTIAL, err);
+	} else if (g.json) {
+		print_json_result(NULL, NULL, &p, 0, false);
+	} else if (!g.quiet) {
+		lio_plan_print(&p, stdout, false);
+		printf("vlun-config: removed %zu object(s)\n", p.n);
+	}
+	lio_plan_free(&p);
+	lio_close(&l);
+	return code;
+}
+
+static int cmd_show(void)
+{
+	struct lio l;
+	int r = open_lio(&l);
+	if (r)
+		return r;
+	lio_show(&l, stdout, g.json);
+	lio_close(&l);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"dry-run", no_argument, NULL, 'n'},
+		{"prune", no_argument, NULL, 'P'},
+		{"blade", required_argument, NULL, 'b'},
+		{"configfs-root", required_argument, NULL, 'R'},
+		{"state", required_argument, NULL, 'S'},
+		{"config-dir", required_argument, NULL, 'C'},
+		{"json", no_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	int c;
+	bool help = false;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":nb:jqh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'n': g.dry_run = true; break;
+		case 'P': g.prune = true; break;
+		case 'b': g.blade = optarg; break;
+		case 'R': g.root = optarg; break;
+		case 'S': g.state = optarg; break;
+		case 'C': g.confdir = optarg; break;
+		case 'j': g.json = true; break;
+		case 'q': g.quiet = true; break;
+		case 'h': help = true; break;
+		case 'V': printf("vlun-config %s (configuration format %d)\n", VLUN_VERSION, TCONF_VERSION);
+			return 0;
+		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default: return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (help) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	g.confdir = poolconf_dir(g.confdir);
+	int ac = argc - optind;
+	char **av = argv + optind;
+	if (ac == 0)
+		return usage_error("missing command (check, apply, show, clear)");
+	const char *cmd = av[0];
+	bool needs_file = !strcmp(cmd, "check") || !strcmp(cmd, "apply");
+	bool no_file = !strcmp(cmd, "show") || !strcmp(cmd, "clear");
+	if (!needs_file && !no_file)
+		return usage_error("unknown command '%s' (check, apply, show, clear)", cmd);
+	if (needs_file && ac != 2)
+		return usage_error(ac < 2 ? "%s needs the configuration FILE" : "%s takes one FILE; '%s' is extra",
+				   cmd, ac > 2 ? av[2] : "");
+	if (no_file && ac != 1)
+		return usage_error("%s takes no arguments; '%s' is extra", cmd, av[1]);
+	if (g.prune && strcmp(cmd, "apply"))
+		return usage_error("--prune is an option of apply");
+	if (g.dry_run && strcmp(cmd, "apply") && strcmp(cmd, "clear"))
+		return usage_error("--dry-run is an option of apply and clear");
+	if (g.blade && strcmp(cmd, "apply"))
+		return usage_error("--blade is an option of apply");
+	if (!strcmp(cmd, "check"))
+		return cmd_check(av[1]);
+	if (!strcmp(cmd, "apply"))
+		return cmd_apply(av[1]);
+	if (!strcmp(cmd, "show"))
+		return cmd_show();
+	return cmd_clear();
+}
