@@ -897,8 +897,10 @@ int tconf_parse(const char *file, struct tconf *c, struct tconf_errs *e)
 	}
 	iniparser_freedict(ini);
 	scan_free(&sc);
-	if (r)
+	if (r) {
+		tconf_free(c);
 		return r;
+	}
 	if (!have_vlun)
 		tconf_err(e, file, 0, "no [vlun] section: start the file with [vlun] and version = %d",
 			  TCONF_VERSION);
@@ -907,7 +909,11 @@ int tconf_parse(const char *file, struct tconf *c, struct tconf_errs *e)
 	cross_check(c, e);
 	if (!e->count)
 		read_secrets(c, e);
-	return e->count ? -EINVAL : 0;
+	if (e->count) {
+		tconf_free(c); /* a rejected file leaves nothing behind */
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static void free_list(char **l, size_t n)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../common/json.h"
+#include "ctlsock.h"
 #include "poolconf.h"
 #include "vlun/engine.h"
 
@@ -184,6 +185,35 @@ static int open_pool(const char *name, unsigned flags, struct vl_pool **p)
 				    "'vlunctl pool assemble DEVICE...'",
 				    name, d.msg);
 		return fail_errno(r, &d, name);
+	}
+	return 0;
+}
+
+/* Is the pool held by a running target (tcmu-runner)?  Then changes go through the
+ * handler's control socket. */
+static bool served(const char *name)
+{
+	struct poolconf pc;
+	struct vl_diag d = {{0}};
+	if (poolconf_load(g.confdir, name, &pc, &d))
+		return false;
+	struct vl_pool *p;
+	int r = vl_pool_open((const char *const *)pc.members, pc.nr_members, 0, &p, &d);
+	poolconf_free(&pc);
+	if (!r)
+		vl_pool_close(p);
+	return r == -EBUSY;
+}
+
+/* Run a volume change in the handler that serves the pool. */
+static int via_handler(const char *cmd, const char *req)
+{
+	char msg[1024];
+	int r = ctl_request(req, msg, sizeof(msg));
+	if (r) {
+		struct vl_diag d;
+		snprintf(d.msg, sizeof(d.msg), "%s (the pool is served by tcmu-runner)", msg);
+		return fail_errno(r, &d, cmd);
 	}
 	return 0;
 }
@@ -766,10 +796,21 @@ static int vol_create(int argc, char **argv)
 	if (g.layout && vl_parse_layout(g.layout, &o.layout))
 		return usage_error("invalid --layout '%s': use striped or concat", g.layout);
 	struct vl_pool *p;
-	if ((r = open_pool(pool, 0, &p)))
-		return r;
 	struct vl_diag d = {{0}};
-	r = vl_vol_create(p, vol, size, &o, &d);
+	if (served(pool)) {
+		if (g.layout)
+			return fail(EXIT_BUSY, "pool %s is served by tcmu-runner: --layout cannot be "
+					       "chosen meanwhile; leave it out for the pool's default", pool);
+		char req[256];
+		snprintf(req, sizeof(req), "vol-create %s %s %" PRIu64 " %s", pool, vol, size,
+			 g.thick ? "thick" : "thin");
+		if ((r = via_handler("vol create", req)) || (r = open_pool(pool, VL_OPEN_RDONLY | VL_OPEN_NOLOCK, &p)))
+			return r;
+	} else {
+		if ((r = open_pool(pool, 0, &p)))
+			return r;
+		r = vl_vol_create(p, vol, size, &o, &d);
+	}
 	if (r) {
 		vl_pool_close(p);
 		return fail_errno(r, &d, "vol create");
@@ -797,10 +838,26 @@ static int vol_simple(const char *cmd, int argc, char **argv, unsigned allowed, 
 	if (strcmp(cmd, "vol resize") == 0 && (r = size_arg(argv[1], &size, "size")))
 		return r;
 	struct vl_pool *p;
+	char a[32];
+	if (served(pool) && (strcmp(cmd, "vol delete") == 0 ||
+			     (strcmp(cmd, "vol resize") == 0 && !g.force))) {
+		char req[256];
+		bool del = strcmp(cmd, "vol delete") == 0;
+		snprintf(req, sizeof(req), del ? "vol-delete %s %s" : "vol-grow %s %s %" PRIu64, pool,
+			 vol, size);
+		if ((r = via_handler(cmd, req)))
+			return r;
+		if (del)
+			info("Deleted volume %s/%s\n", pool, vol);
+		else
+			info("Volume %s/%s is now %s\n", pool, vol, sz(size, a));
+		if (g.json)
+			printf("{\"ok\":true}\n");
+		return 0;
+	}
 	if ((r = open_pool(pool, 0, &p)))
 		return r;
 	struct vl_diag d = {{0}};
-	char a[32];
 	if (strcmp(cmd, "vol delete") == 0) {
 		r = vl_vol_delete(p, vol, &d);
 		if (!r)

@@ -92,7 +92,7 @@ iscsi_export() {
 
 iscsi_login() { # iscsi_login [IQN] : log in and print the new disk's /dev path
 	local iqn=${1:-$IQN}
-	pgrep -x iscsid >/dev/null || { iscsid -f >/var/log/iscsid.log 2>&1 & sleep 0.5; }
+	pgrep -x iscsid >/dev/null || { setsid iscsid -f >/var/log/iscsid.log 2>&1 & sleep 0.5; }
 	iscsiadm -m discovery -t st -p 127.0.0.1 >/dev/null || return 1
 	iscsiadm -m node -T $iqn -p 127.0.0.1 -l >/dev/null || return 1
 	for i in $(seq 100); do
@@ -102,7 +102,7 @@ iscsi_login() { # iscsi_login [IQN] : log in and print the new disk's /dev path
 	done
 	return 1
 }
-iscsi_logout() { iscsiadm -m node -u >/dev/null 2>&1; }
+iscsi_logout() { iscsiadm -m node -u >/dev/null 2>&1 || true; }
 
 # lun_disk LUN : the /dev path of the logged-in session's disk for LUN
 lun_disk() {

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Fuzz target: the target configuration parser (files an admin writes, but also what a
+ * config-management system generates).  A file that parses must be self-consistent. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "tconf.h"
+#include "vlun/engine.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv) { return 0; }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int fd = -1;
+	if (fd < 0 && (fd = memfd_create("tconf", 0)) < 0)
+		abort();
+	if (ftruncate(fd, 0) || pwrite(fd, data, size, 0) != (ssize_t)size)
+		abort();
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	struct tconf c;
+	struct tconf_errs e = {0};
+	int r = tconf_parse(path, &c, &e);
+	if (r) {
+		if (e.count == 0 && r == -EINVAL)
+			abort(); /* rejected without saying why */
+		return 0;
+	}
+	if (!c.iqn[0] || !tconf_iqn_valid(c.iqn) || c.nr_blades == 0)
+		abort();
+	for (size_t i = 0; i < c.nr_volumes; i++)
+		if (!tconf_pool(&c, c.volumes[i].pool) || !vl_name_valid(c.volumes[i].name))
+			abort();
+	for (size_t i = 0; i < c.nr_exports; i++) {
+		if (!tconf_volume(&c, c.exports[i].volume) || !tconf_blade(&c, c.exports[i].owner))
+			abort();
+		for (size_t h = 0; h < c.exports[i].nr_hosts; h++)
+			if (!tconf_host(&c, c.exports[i].hosts[h]))
+				abort();
+	}
+	tconf_free(&c);
+	return 0;
+}

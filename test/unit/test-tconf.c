@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The target configuration parser, table-driven: every error class gives its message at
+ * the right line, and a file is rejected exactly when it is invalid. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tconf.h"
+
+static int failures;
+static char dir[] = "/tmp/tconf-test.XXXXXX";
+
+#define HEAD "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\n" \
+	     "[blade a]\ntpg = 1\nportals = 127.0.0.1\n"
+/* line numbers: HEAD is 7 lines */
+#define POOL "[pool p]\nmembers = /dev/null\n[volume v]\npool = p\nsize = 1G\n"
+#define HOST "[host h]\niqn = iqn.1993-08.org.debian:01:h\n"
+#define EXPORT "[export e]\nvolume = v\nlun = 0\nhosts = h\n"
+
+struct tcase {
+	const char *name;
+	const char *text;
+	const char *want;   /* NULL: valid; else a substring of the error */
+	int line;           /* expected line (0: no line, -1: don't care) */
+};
+
+static const struct tcase cases[] = {
+	{"minimal valid", HEAD POOL HOST EXPORT, NULL, 0},
+	{"valid, demo mode", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\ndemo_mode = yes\n"
+	 "[blade a]\ntpg = 1\nportals = 127.0.0.1:3260\n" POOL "[export e]\nvolume = v\nlun = 0\n", NULL, 0},
+	{"comments and blank lines", "; c\n# c\n\n" HEAD POOL HOST EXPORT, NULL, 0},
+	{"inline comment", HEAD POOL HOST "[export e]\nvolume = v ; the disk\nlun = 0\nhosts = h\n", NULL, 0},
+	{"missing [vlun]", "[target]\niqn = iqn.2026-11.org.example:t\n[blade a]\ntpg = 1\nportals = 127.0.0.1\n",
+	 "no [vlun] section", 0},
+	{"wrong version", "[vlun]\nversion = 2\n[target]\niqn = iqn.2026-11.org.example:t\n[blade a]\ntpg=1\nportals=127.0.0.1\n",
+	 "version: 2 is not supported", 2},
+	{"unknown section type", HEAD "[frobnicator x]\n", "unknown section type 'frobnicator'", 8},
+	{"unnamed pool", HEAD "[pool]\nmembers = /dev/null\n", "pool needs a name", 8},
+	{"named target", "[vlun]\nversion = 1\n[target t]\n", "takes no name", 3},
+	{"bad section header", HEAD "[pool p\n", "malformed section header", 8},
+	{"duplicate section", HEAD POOL "[pool p]\nmembers = /dev/zero\n", "defined twice (first at line 8)", 13},
+	{"duplicate section, other case", HEAD POOL "[pool P]\nmembers = /dev/zero\n", "defined twice", 13},
+	{"duplicate key", HEAD "[pool p]\nmembers = /dev/null\nmembers = /dev/zero\n", "set twice (first at line 9)", 10},
+	{"key outside section", "version = 1\n", "before any [section]", 1},
+	{"not key=value", HEAD "just words\n", "is not 'key = value'", 8},
+	{"continuation", HEAD "[pool p]\nmembers = /dev/null \\\n", "continuation", 9},
+	{"unknown key", HEAD POOL "colour = blue\n", "colour: unknown key", 13},
+	{"missing required key", HEAD "[pool p]\n", "missing required key 'members'", 8},
+	{"bad iqn", "[vlun]\nversion = 1\n[target]\niqn = IQN.bad\n[blade a]\ntpg = 1\nportals = 127.0.0.1\n",
+	 "is not an iSCSI name", 4},
+	{"tpg out of range", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\n[blade a]\ntpg = 0\nportals = 127.0.0.1\n",
+	 "tpg: '0' is not a whole number from 1 to 65535", 6},
+	{"bad portal", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\n[blade a]\ntpg = 1\nportals = 300.1.1.1\n",
+	 "is not ADDRESS[:PORT]", 7},
+	{"bad port", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\n[blade a]\ntpg = 1\nportals = 127.0.0.1:70000\n",
+	 "is not ADDRESS[:PORT]", 7},
+	{"ipv6 portal", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\n[blade a]\ntpg = 1\nportals = [::1]:3260\n"
+	 POOL "[target]\n", "defined twice", -1},
+	{"duplicate tpg", HEAD "[blade b]\ntpg = 1\nportals = 127.0.0.2\n", "tpg: 1 is already blade a's", 8},
+	{"relative member", HEAD "[pool p]\nmembers = disk.img\n", "is not an absolute path", 9},
+	{"bad size", HEAD "[pool p]\nmembers = /dev/null\n[volume v]\npool = p\nsize = lots\n", "is not a size", 12},
+	{"bad extent size", HEAD "[pool p]\nmembers = /dev/null\nextent_size = 3M\n", "power of two", 10},
+	{"bad provisioning", HEAD POOL "provisioning = fat\n", "not thin or thick", 13},
+	{"volume of unknown pool", HEAD "[volume v]\npool = q\nsize = 1G\n", "no [pool q]", 8},
+	{"export of unknown volume", HEAD POOL HOST "[export e]\nvolume = w\nlun = 0\nhosts = h\n", "no [volume w]", 15},
+	{"export to unknown host", HEAD POOL HOST "[export e]\nvolume = v\nlun = 0\nhosts = x\n", "no [host x]", 15},
+	{"export without hosts", HEAD POOL HOST "[export e]\nvolume = v\nlun = 0\n", "missing required key 'hosts'", 15},
+	{"duplicate LUN", HEAD POOL HOST EXPORT "[volume w]\npool = p\nsize = 1G\n[export f]\nvolume = w\nlun = 0\nhosts = h\n",
+	 "LUN 0 is already export e's", 22},
+	{"volume exported twice", HEAD POOL HOST EXPORT "[export f]\nvolume = v\nlun = 1\nhosts = h\n", "already exported by e", 19},
+	{"unknown owner", HEAD POOL HOST EXPORT "owner = z\n", "owner: no [blade z]", 15},
+	{"lun out of range", HEAD POOL HOST "[export e]\nvolume = v\nlun = 99999\nhosts = h\n", "not a whole number from 0 to 16383", 17},
+	{"bad chap", HEAD POOL "[host h]\niqn = iqn.1993-08.org.debian:01:h\nchap = yes\n", "not none, one-way or mutual", 15},
+	{"chap without secrets", HEAD POOL "[host h]\niqn = iqn.1993-08.org.debian:01:h\nchap = one-way\n" EXPORT,
+	 "names no secrets file", 0},
+	{"mixed chap", "[vlun]\nversion = 1\nsecrets = s.conf\n[target]\niqn = iqn.2026-11.org.example:t\n[blade a]\ntpg = 1\nportals = 127.0.0.1\n"
+	 POOL "[host h]\niqn = iqn.1993-08.org.debian:01:h\nchap = one-way\n[host g]\niqn = iqn.1993-08.org.debian:01:g\n",
+	 "some hosts use CHAP and others do not", 0},
+	{"duplicate initiator", HEAD POOL HOST "[host g]\niqn = iqn.1993-08.org.debian:01:h\n", "is already host h's", 15},
+	{"demo mode with hosts", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\ndemo_mode = yes\n"
+	 "[blade a]\ntpg = 1\nportals = 127.0.0.1:3260\n" POOL HOST EXPORT, "demo_mode = yes gives every initiator", 16},
+	{"bad boolean", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\ndemo_mode = maybe\n", "not yes or no", 5},
+	{"nopin out of range", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\nnopin_timeout = 1\n", "from 3 to 60", 5},
+	{"no blade", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\n", "no [blade NAME] section", 0},
+	{"empty list", HEAD "[pool p]\nmembers = ,\n", "empty list", 9},
+	{"member in two pools", HEAD POOL "[pool q]\nmembers = /dev/null\n", "also a member of pool p", 13},
+};
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f)) {
+		perror(path);
+		exit(2);
+	}
+	chmod(path, mode);
+}
+
+static void run(const struct tcase *t)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/vlun.conf", dir);
+	write_file(path, t->text, 0644);
+	struct tconf c;
+	struct tconf_errs e = {0};
+	int r = tconf_parse(path, &c, &e);
+	bool ok = true;
+	if (!t->want) {
+		ok = r == 0 && e.count == 0;
+	} else {
+		char loc[300];
+		if (t->line > 0)
+			snprintf(loc, sizeof(loc), "%s:%d: ", path, t->line);
+		else
+			snprintf(loc, sizeof(loc), "%s: ", path);
+		ok = r != 0 && e.count > 0 && strstr(e.buf, t->want) &&
+		     (t->line < 0 || strstr(e.buf, loc));
+	}
+	if (!ok) {
+		printf("FAIL %s: r=%d, errors (%u):\n%s", t->name, r, e.count, e.buf);
+		failures++;
+	} else {
+		printf("ok   %s%s%s", t->name, t->want ? ": " : "\n", t->want ? e.buf : "");
+	}
+	if (r == 0)
+		tconf_free(&c);
+}
+
+static void secrets_cases(void)
+{
+	char conf[256], sec[256];
+	snprintf(conf, sizeof(conf), "%s/vlun.conf", dir);
+	snprintf(sec, sizeof(sec), "%s/s.conf", dir);
+	write_file(conf, "[vlun]\nversion = 1\nsecrets = s.conf\n" "[target]\niqn = iqn.2026-11.org.example:t\n"
+		   "[blade a]\ntpg = 1\nportals = 127.0.0.1\n" POOL
+		   "[host h]\niqn = iqn.1993-08.org.debian:01:h\nchap = mutual\n" EXPORT, 0644);
+	struct {
+		const char *name, *text;
+		mode_t mode;
+		const char *want;
+	} s[] = {
+		{"secrets valid", "[host h]\nuserid = u\npassword = 0123456789ab\nmutual_userid = t\n"
+		 "mutual_password = ba9876543210\n", 0600, NULL},
+		{"secrets world-readable", "[host h]\nuserid = u\npassword = 0123456789ab\n", 0644, "chmod 600"},
+		{"secrets missing password", "[host h]\nuserid = u\n", 0600, "missing password"},
+		{"secrets short password", "[host h]\nuserid = u\npassword = short\nmutual_userid = t\n"
+		 "mutual_password = ba9876543210\n", 0600, "12-255 characters"},
+		{"secrets mutual missing", "[host h]\nuserid = u\npassword = 0123456789ab\n", 0600, "missing mutual_userid"},
+		{"secrets same mutual", "[host h]\nuserid = u\npassword = 0123456789ab\nmutual_userid = t\n"
+		 "mutual_password = 0123456789ab\n", 0600, "must differ"},
+	};
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		write_file(sec, s[i].text, s[i].mode);
+		struct tconf c;
+		struct tconf_errs e = {0};
+		int r = tconf_parse(conf, &c, &e);
+		bool ok = s[i].want ? r && strstr(e.buf, s[i].want) : r == 0;
+		if (!s[i].want && ok)
+			ok = !strcmp(c.hosts[0].password, "0123456789ab") && !strcmp(c.hosts[0].mutual_userid, "t");
+		printf("%s %s\n", ok ? "ok  " : "FAIL", s[i].name);
+		if (!ok) {
+			printf("%s", e.buf);
+			failures++;
+		}
+		if (r == 0)
+			tconf_free(&c);
+	}
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run(&cases[i]);
+	secrets_cases();
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd)) {
+	}
+	printf("%d failure(s)\n", failures);
+	return failures ? 1 : 0;
+}
