@@ -84,3 +84,14 @@ void json_bool(struct json *j, const char *k, bool v)
 }
 
 void json_end(struct json *j) { fputc('\n', j->f); }
+
+void json_error(FILE *f, const char *msg, int exit_code)
+{
+	struct json j;
+	json_begin(&j, f);
+	json_obj_open(&j, NULL);
+	json_str(&j, "error", msg);
+	json_u64(&j, "exit_code", (uint64_t)exit_code);
+	json_obj_close(&j);
+	json_end(&j);
+}

@@ -22,5 +22,7 @@ void json_str(struct json *j, const char *key, const char *val);
 void json_u64(struct json *j, const char *key, uint64_t val);
 void json_bool(struct json *j, const char *key, bool val);
 void json_end(struct json *j);
+/* {"error": MSG, "exit_code": CODE}: how every tool reports a failure under --json */
+void json_error(FILE *f, const char *msg, int exit_code);
 
 #endif

@@ -71,15 +71,8 @@ static int usage_error(const char *fmt, ...)
 static int report(int code, const char *msg)
 {
 	fprintf(stderr, "vlun-config: %s%s", msg, msg[strlen(msg) ? strlen(msg) - 1 : 0] == '\n' ? "" : "\n");
-	if (g.json) {
-		struct json j;
-		json_begin(&j, stdout);
-		json_obj_open(&j, NULL);
-		json_str(&j, "error", msg);
-		json_u64(&j, "exit_code", (uint64_t)code);
-		json_obj_close(&j);
-		json_end(&j);
-	}
+	if (g.json)
+		json_error(stdout, msg, code);
 	return code;
 }
 

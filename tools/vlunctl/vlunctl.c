@@ -66,15 +66,8 @@ static int fail(int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "vlunctl: error: %s\n", msg);
-	if (g.json) {
-		struct json j;
-		json_begin(&j, stdout);
-		json_obj_open(&j, NULL);
-		json_str(&j, "error", msg);
-		json_u64(&j, "exit_code", (uint64_t)code);
-		json_obj_close(&j);
-		json_end(&j);
-	}
+	if (g.json)
+		json_error(stdout, msg, code);
 	return code;
 }
 
