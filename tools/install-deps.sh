@@ -2,20 +2,22 @@
 # Install the Debian 12 packages vlun needs.  Groups:
 #   build  compiler, CMake, libraries           (for building)
 #   test   what the test suite drives            (jq, python3, clang/libFuzzer)
+#   run    serving a target (tcmu-runner, D-Bus, libiscsi tools)
 #   vm     the VM test harness and real peers    (qemu, kernel, tcmu-runner, ...)
 # Only missing packages are installed; nothing is fetched when all are present.
 set -euo pipefail
 
 declare -A GROUP=(
 	[build]="build-essential cmake pkg-config libiniparser-dev"
+	[run]="tcmu-runner dbus libiscsi-bin qemu-block-extra jq"
 	[test]="jq python3 util-linux clang libclang-rt-14-dev"
-	[vm]="qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio kmod iproute2 procps tcmu-runner targetcli-fb dbus open-iscsi libiscsi-bin sg3-utils multipath-tools fio strace udev jq python3"
+	[vm]="qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio kmod iproute2 procps tcmu-runner targetcli-fb dbus open-iscsi libiscsi-bin sg3-utils multipath-tools fio strace udev jq python3 qemu-block-extra"
 )
 
 [ $# -gt 0 ] || set -- build
 want=()
 for g in "$@"; do
-	[ -n "${GROUP[$g]:-}" ] || { echo "install-deps: unknown group '$g' (build, test, vm)" >&2; exit 2; }
+	[ -n "${GROUP[$g]:-}" ] || { echo "install-deps: unknown group '$g' (build, run, test, vm)" >&2; exit 2; }
 	for p in ${GROUP[$g]}; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || want+=("$p")
 	done

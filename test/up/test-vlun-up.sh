@@ -1,0 +1,72 @@
+#!/bin/bash
+# The README's first command, run exactly as written, as a new user would: it must bring
+# up a target (appliance mode on a kernel without LIO) that libiscsi reaches on
+# 127.0.0.1:3260; data written survives SIGTERM and a second start; vlunctl works against
+# the running target.  Also checks that the README's two commands are the ones the tests
+# and .ci/run use.  Exit 77 (skip) only where qemu cannot run at all.
+set -uo pipefail
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$SRC"
+fails=0
+ok() { echo "ok   $*"; }
+bad() { echo "FAIL $*"; fails=$((fails + 1)); }
+
+# no drift: the README's commands are the ones used here and by CI
+first=$(awk '/^## Two commands/{f=1} f && /^```$/{getline; print; exit}' README.md)
+second=$(awk '/^## Two commands/{f=1} f && /^```$/{n++; getline; if (n == 2) {print; exit}}' README.md)
+[ "$first" = "tools/vlun-up" ] && ok "README's first command is tools/vlun-up" || bad "README's first command is '$first'"
+[ "$second" = "test/run-all" ] && ok "README's second command is test/run-all" || bad "README's second command is '$second'"
+grep -qx 'exec test/run-all' .ci/run && ok ".ci/run runs the README's second command" || bad ".ci/run drifted"
+
+command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu"; exit 77; }
+[ -e /proc/self/fd ] || exit 77
+DATA=/var/lib/vlun-demo
+IQN=iqn.2026-11.org.vlun:demo
+URL=iscsi://127.0.0.1:3260/$IQN
+LOG=$(mktemp "${VLUN_TEST_TMPDIR:-/var/tmp}/vlun-up.XXXXXX")
+trap 'kill $UP 2>/dev/null; rm -f $LOG' EXIT
+start_up() { # the README's first command, exactly; wait until it says the target is up
+	: >$LOG
+	bash -c "$first" >$LOG 2>&1 &
+	UP=$!
+	for i in $(seq 900); do
+		grep -q "vlun target is up" $LOG && return 0
+		kill -0 $UP 2>/dev/null || break
+		sleep 1
+	done
+	cat $LOG; return 1
+}
+stop_up() {
+	kill -TERM $UP; wait $UP; local rc=$?
+	grep -q "stopped cleanly" $LOG && [ $rc = 0 ]
+}
+
+rm -rf $DATA   # a fresh start, as on a new machine
+t0=$(date +%s)
+start_up && ok "tools/vlun-up brought the target up ($(($(date +%s) - t0)) s)" || { bad "tools/vlun-up did not come up"; exit 1; }
+grep -q "mode: appliance" $LOG && ok "appliance mode chosen on this kernel, and why: $(grep -m1 'mode:' $LOG)" ||
+	{ grep -q "mode: native" $LOG && ok "native mode chosen"; }
+grep -q "iscsi-inq iscsi://127.0.0.1:3260/$IQN/0" $LOG && ok "it prints how to connect" || bad "no connection help"
+out=$(iscsi-ls -s iscsi://127.0.0.1:3260 2>&1); echo "$out"
+grep -q "$IQN" <<<"$out" && ok "iscsi-ls lists the target" || bad "iscsi-ls"
+out=$(iscsi-inq $URL/0 2>&1); echo "$out" | head -5
+grep -q "LIO-ORG" <<<"$out" && ok "iscsi-inq answers for LUN 0" || bad "iscsi-inq"
+head -c 1M /dev/urandom >$LOG.pat
+qemu-io -f raw -c "write -P 0x5a 4M 1M" $URL/0 >/dev/null 2>&1 && ok "libiscsi write (qemu-io) to LUN 0" || bad "qemu-io write"
+qemu-io -f raw -c "read -P 0x5a 4M 1M" $URL/0 2>&1 | grep -q "read 1048576" && ok "libiscsi read back" || bad "qemu-io read"
+qemu-io -f raw -c "write -P 0xc3 0 64k" $URL/1 >/dev/null 2>&1 && ok "write to LUN 1" || bad "LUN 1 write"
+export VLUN_CONFIG_DIR=$DATA/etc
+VLUNCTL=$SRC/build/tools/vlunctl/vlunctl
+$VLUNCTL pool status demo >/dev/null && ok "vlunctl pool status against the running target" || bad "vlunctl status"
+$VLUNCTL -q vol create demo/extra 1G && ok "vlunctl vol create while it serves (through the handler)" || bad "vol create while serving"
+$VLUNCTL -q vol show demo/extra && ok "the new volume is there" || bad "new volume"
+stop_up && ok "SIGTERM: clean stop, exit 0" || { bad "SIGTERM stop"; cat $LOG; }
+$VLUNCTL -q pool check demo && ok "pool check after the stop: clean" || bad "pool check after stop"
+start_up && ok "second start" || { bad "second start"; exit 1; }
+qemu-io -f raw -c "read -P 0x5a 4M 1M" $URL/0 2>&1 | grep -q "read 1048576" && ok "the data survived the restart" || bad "data lost"
+qemu-io -f raw -c "read -P 0xc3 0 64k" $URL/1 2>&1 | grep -q "read 65536" && ok "LUN 1's data survived" || bad "LUN 1 data"
+$VLUNCTL -q vol show demo/extra && ok "the volume made while serving survived" || bad "extra volume lost"
+stop_up && ok "second clean stop" || bad "second stop"
+rm -f $LOG.pat
+echo "$fails failure(s)"
+[ $fails = 0 ]
