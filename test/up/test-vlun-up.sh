@@ -12,8 +12,9 @@ ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fails=$((fails + 1)); }
 
 # no drift: the README's commands are the ones used here and by CI
-first=$(awk '/^## Two commands/{f=1} f && /^```$/{getline; print; exit}' README.md)
-second=$(awk '/^## Two commands/{f=1} f && /^```$/{n++; getline; if (n == 2) {print; exit}}' README.md)
+# the first line of each code block in the README's "Two commands" section
+cmds=$(awk '/^## /{sec = ($0 == "## Two commands")} sec && /^```/{inb = !inb; if (inb) {getline; print}}' README.md)
+first=$(sed -n 1p <<<"$cmds"); second=$(sed -n 2p <<<"$cmds")
 [ "$first" = "tools/vlun-up" ] && ok "README's first command is tools/vlun-up" || bad "README's first command is '$first'"
 [ "$second" = "test/run-all" ] && ok "README's second command is test/run-all" || bad "README's second command is '$second'"
 grep -qx 'exec test/run-all' .ci/run && ok ".ci/run runs the README's second command" || bad ".ci/run drifted"
@@ -24,7 +25,16 @@ DATA=/var/lib/vlun-demo
 IQN=iqn.2026-11.org.vlun:demo
 URL=iscsi://127.0.0.1:3260/$IQN
 LOG=$(mktemp "${VLUN_TEST_TMPDIR:-/var/tmp}/vlun-up.XXXXXX")
-trap 'kill $UP 2>/dev/null; rm -f $LOG' EXIT
+# a user's own demo data is set aside for the test and put back afterwards
+SAVED=
+[ -e $DATA ] && { SAVED=$DATA.before-test.$$; mv $DATA $SAVED; }
+UP=
+finish() {
+	[ -n "$UP" ] && kill -TERM $UP 2>/dev/null && wait $UP
+	rm -f $LOG
+	[ -n "$SAVED" ] && rm -rf $DATA && mv $SAVED $DATA
+}
+trap finish EXIT
 start_up() { # the README's first command, exactly; wait until it says the target is up
 	: >$LOG
 	bash -c "$first" >$LOG 2>&1 &
@@ -37,11 +47,10 @@ start_up() { # the README's first command, exactly; wait until it says the targe
 	cat $LOG; return 1
 }
 stop_up() {
-	kill -TERM $UP; wait $UP; local rc=$?
+	kill -TERM $UP; wait $UP; local rc=$?; UP=
 	grep -q "stopped cleanly" $LOG && [ $rc = 0 ]
 }
 
-rm -rf $DATA   # a fresh start, as on a new machine
 t0=$(date +%s)
 start_up && ok "tools/vlun-up brought the target up ($(($(date +%s) - t0)) s)" || { bad "tools/vlun-up did not come up"; exit 1; }
 grep -q "mode: appliance" $LOG && ok "appliance mode chosen on this kernel, and why: $(grep -m1 'mode:' $LOG)" ||
