@@ -89,15 +89,22 @@ int ctl_request(const char *req, char *msg, size_t n)
 		close(fd);
 		return r == -ENOENT || r == -ECONNREFUSED ? -EBUSY : r;
 	}
-	char line[1200];
-	snprintf(line, sizeof(line), "%s\n", req);
+	size_t cap = n + 32 > 1200 ? n + 32 : 1200;
+	char *line = malloc(cap);
+	if (!line) {
+		close(fd);
+		return -ENOMEM;
+	}
+	snprintf(line, cap, "%s\n", req);
 	if ((r = write_all(fd, line, strlen(line)))) {
 		snprintf(msg, n, "writing to %s failed", a.sun_path);
+		free(line);
 		close(fd);
 		return r;
 	}
-	if (read_line(fd, line, sizeof(line)) <= 0) {
+	if (read_line(fd, line, cap) <= 0) {
 		snprintf(msg, n, "no answer from the vlun handler on %s", a.sun_path);
+		free(line);
 		close(fd);
 		return -EIO;
 	}
@@ -106,9 +113,11 @@ int ctl_request(const char *req, char *msg, size_t n)
 	long code = strtol(line, &end, 10);
 	if (end == line || code > 0 || code < -4095) {
 		snprintf(msg, n, "garbled answer from the vlun handler: %.200s", line);
+		free(line);
 		return -EPROTO;
 	}
 	snprintf(msg, n, "%s", *end == ' ' ? end + 1 : end);
+	free(line);
 	return (int)code;
 }
 

@@ -5,6 +5,8 @@
  * runs it on the pool it has open.  One request per connection, one line each way:
  *   request: "vol-create POOL VOLUME BYTES thin|thick" | "vol-grow POOL VOLUME BYTES"
  *            | "vol-delete POOL VOLUME"
+ *            | "show" | "show-text" (answered by the appliance's bridge: vlun-config
+ *              show from inside the VM, newlines sent as 0x1f)
  *   reply:   "0 message" on success, "-ERRNO message" on failure.
  * Only root (or the runner's own user) may connect; the socket is mode 0600.
  */

@@ -69,6 +69,9 @@ VLUNCTL=$SRC/build/tools/vlunctl/vlunctl
 $VLUNCTL pool status demo >/dev/null && ok "vlunctl pool status against the running target" || bad "vlunctl status"
 $VLUNCTL -q vol create demo/extra 1G && ok "vlunctl vol create while it serves (through the handler)" || bad "vol create while serving"
 $VLUNCTL -q vol show demo/extra && ok "the new volume is there" || bad "new volume"
+VCFG=$SRC/build/tools/vlun-config/vlun-config
+$VCFG show 2>&1 | grep -q "$IQN" && ok "vlun-config show against the running target" || bad "vlun-config show"
+[ "$($VCFG --json show 2>/dev/null | jq -r '.targets[0].iqn')" = "$IQN" ] && ok "vlun-config --json show" || bad "vlun-config --json show"
 stop_up && ok "SIGTERM: clean stop, exit 0" || { bad "SIGTERM stop"; cat $LOG; }
 $VLUNCTL -q pool check demo && ok "pool check after the stop: clean" || bad "pool check after stop"
 start_up && ok "second start" || { bad "second start"; exit 1; }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../common/json.h"
+#include "ctlsock.h"
 #include "lio.h"
 #include "poolconf.h"
 #include "storage.h"
@@ -259,12 +260,35 @@ static int cmd_clear(void)
 	return code;
 }
 
+/* No LIO here, but an appliance VM may serve the target: ask it over the control socket. */
+static bool show_remote(void)
+{
+	size_t n = 1 << 20;
+	char *buf = malloc(n);
+	if (!buf)
+		return false;
+	int r = ctl_request(g.json ? "show" : "show-text", buf, n);
+	if (!r) {
+		for (char *p = buf; *p; p++)
+			if (*p == 0x1f)
+				*p = '\n';
+		fputs(buf, stdout);
+		if (buf[0] && buf[strlen(buf) - 1] != '\n')
+			fputc('\n', stdout);
+	}
+	free(buf);
+	return r == 0;
+}
+
 static int cmd_show(void)
 {
 	struct lio l;
-	int r = open_lio(&l);
+	char err[4300] = "";
+	int r = lio_open(&l, g.root, g.state, err, sizeof(err));
+	if (r && !g.root && show_remote())
+		return 0;
 	if (r)
-		return r;
+		return report(EXIT_NOLIO, err);
 	lio_show(&l, stdout, g.json);
 	lio_close(&l);
 	return 0;
