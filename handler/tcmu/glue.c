@@ -175,6 +175,63 @@ static int protect_check(const uint8_t *cdb, uint8_t *sbuf)
 	return cdb[1] & 0xe0 ? sense(sbuf, 0x05, 0x24, 0x00) : TCMU_STS_NOT_HANDLED;
 }
 
+static uint64_t be64(const uint8_t *b)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+static void put_be(uint8_t *b, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v >>= 8)
+		b[i] = (uint8_t)v;
+}
+
+int vlun_get_lba_status(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt,
+			uint32_t bs, uint64_t nr_blocks, vlun_status_fn status, void *ctx,
+			uint8_t *sbuf)
+{
+	uint64_t lba = be64(cdb + 2);
+	uint32_t alloc = (uint32_t)cdb[10] << 24 | (uint32_t)cdb[11] << 16 | (uint32_t)cdb[12] << 8 | cdb[13];
+	if (lba >= nr_blocks)
+		return sense(sbuf, 0x05, 0x21, 0x00); /* LBA OUT OF RANGE */
+	if (alloc == 0)
+		return TCMU_STS_OK;
+	/* header + up to 64 descriptors, each a run of one provisioning status */
+	uint8_t buf[8 + 64 * 16];
+	memset(buf, 0, sizeof(buf));
+	size_t n = 0, max = alloc < 24 ? 1 : (alloc - 8) / 16;
+	if (max > 64)
+		max = 64;
+	while (n < max && lba < nr_blocks) {
+		bool mapped;
+		uint64_t run, left = (nr_blocks - lba) * bs;
+		int r = status(ctx, lba * bs, left, &mapped, &run);
+		if (r)
+			return vlun_status(r, false, sbuf);
+		uint64_t blocks = run / bs ? run / bs : 1;
+		if (blocks > 0xffffffffu)
+			blocks = 0xffffffffu;
+		uint8_t *d = buf + 8 + 16 * n++;
+		put_be(d, lba, 8);
+		put_be(d + 8, blocks, 4);
+		d[12] = mapped ? 0 : 1; /* 0 mapped, 1 deallocated */
+		lba += blocks;
+	}
+	put_be(buf, 4 + 16 * n, 4); /* PARAMETER DATA LENGTH: bytes after this field */
+	size_t len = 8 + 16 * n, done = 0;
+	if (len > alloc)
+		len = alloc;
+	for (size_t i = 0; i < iov_cnt && done < len; i++) {
+		size_t k = iov[i].iov_len < len - done ? iov[i].iov_len : len - done;
+		memcpy(iov[i].iov_base, buf + done, k);
+		done += k;
+	}
+	return TCMU_STS_OK;
+}
+
 int vlun_handle_cdb(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt, bool wce,
 		    uint8_t *sbuf)
 {

@@ -40,6 +40,12 @@ bool vlun_cdb_fua(const uint8_t *cdb);
  * leaves out) and any READ/WRITE/VERIFY-type CDB with protection
  * information requested (the LUN has none).  Returns a TCMU_STS_* value, or
  * TCMU_STS_NOT_HANDLED to let the runner emulate.  `wce`: write cache on. */
+/* GET LBA STATUS (SERVICE ACTION IN(16) / 0x12): descriptors of mapped / deallocated runs
+ * from the starting LBA, filled through status(ctx, off, len, &mapped, &run) (0/-errno). */
+typedef int (*vlun_status_fn)(void *ctx, uint64_t off, uint64_t len, bool *mapped, uint64_t *run);
+int vlun_get_lba_status(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt,
+			uint32_t block_size, uint64_t nr_blocks, vlun_status_fn status, void *ctx,
+			uint8_t *sense);
 int vlun_handle_cdb(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt, bool wce,
 		    uint8_t *sense);
 

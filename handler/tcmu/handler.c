@@ -467,10 +467,20 @@ static int vlun_caw(struct tcmu_device *dev, struct tcmur_cmd *cmd, uint64_t off
 	return finish(dev, cmd, sts);
 }
 
+static int block_status(void *ctx, uint64_t off, uint64_t len, bool *mapped, uint64_t *run)
+{
+	return vl_vol_block_status(ctx, off, len, mapped, run);
+}
+
 static int vlun_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 {
 	struct tcmulib_cmd *lc = cmd->lib_cmd;
-	return vlun_handle_cdb(lc->cdb, lc->iovec, lc->iov_cnt, vd(dev)->wce, lc->sense_buf);
+	struct vdev *v = vd(dev);
+	if (lc->cdb[0] == 0x9e && (lc->cdb[1] & 0x1f) == 0x12) /* GET LBA STATUS */
+		return vlun_get_lba_status(lc->cdb, lc->iovec, lc->iov_cnt, v->block_size,
+					   tcmu_dev_get_num_lbas(dev), block_status,
+					   v->vol, lc->sense_buf);
+	return vlun_handle_cdb(lc->cdb, lc->iovec, lc->iov_cnt, v->wce, lc->sense_buf);
 }
 
 static const char cfg_desc[] =

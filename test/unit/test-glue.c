@@ -128,8 +128,56 @@ static void mode_sense_advertises_dpofua_and_wce(void)
 	CHECK(vlun_handle_cdb(bad, &iov, 1, true, s) == TCMU_STS_PASSTHROUGH_ERR && s[12] == 0x24);
 }
 
+/* a fake volume of 100 blocks of 512 bytes: blocks 0-15 mapped, 16-47 not, 48-99 mapped */
+static int fake_status(void *ctx, uint64_t off, uint64_t len, bool *mapped, uint64_t *run)
+{
+	(void)ctx;
+	uint64_t b = off / 512, end;
+	if (b >= 100)
+		return -ERANGE;
+	*mapped = b < 16 || b >= 48;
+	end = b < 16 ? 16 : b < 48 ? 48 : 100;
+	*run = (end - b) * 512 < len ? (end - b) * 512 : len;
+	return 0;
+}
+
+static uint64_t get_be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void get_lba_status_reports_runs(void)
+{
+	uint8_t cdb[16] = {0x9e, 0x12}, out[200], s[96];
+	struct iovec iov = {out, sizeof(out)};
+	cdb[13] = sizeof(out); /* allocation length */
+	memset(out, 0xff, sizeof(out));
+	CHECK(vlun_get_lba_status(cdb, &iov, 1, 512, 100, fake_status, NULL, s) == TCMU_STS_OK);
+	CHECK(get_be(out, 4) == 4 + 3 * 16);                          /* three descriptors */
+	CHECK(get_be(out + 8, 8) == 0 && get_be(out + 16, 4) == 16 && out[20] == 0);
+	CHECK(get_be(out + 24, 8) == 16 && get_be(out + 32, 4) == 32 && out[36] == 1);
+	CHECK(get_be(out + 40, 8) == 48 && get_be(out + 48, 4) == 52 && out[52] == 0);
+	/* from the middle of a run */
+	cdb[9] = 20;
+	CHECK(vlun_get_lba_status(cdb, &iov, 1, 512, 100, fake_status, NULL, s) == TCMU_STS_OK);
+	CHECK(get_be(out + 8, 8) == 20 && get_be(out + 16, 4) == 28 && out[20] == 1);
+	/* an allocation length for one descriptor gets one */
+	cdb[13] = 24;
+	memset(out, 0xee, sizeof(out));
+	CHECK(vlun_get_lba_status(cdb, &iov, 1, 512, 100, fake_status, NULL, s) == TCMU_STS_OK);
+	CHECK(get_be(out, 4) == 20 && out[24] == 0xee);
+	/* past the end: LBA OUT OF RANGE */
+	cdb[9] = 100;
+	CHECK(vlun_get_lba_status(cdb, &iov, 1, 512, 100, fake_status, NULL, s) ==
+	      TCMU_STS_PASSTHROUGH_ERR && s[2] == 0x05 && s[12] == 0x21);
+}
+
 int main(void)
 {
+	get_lba_status_reports_runs();
 	cfgstrings_parse_exactly_when_valid();
 	errors_map_to_the_right_sense();
 	iovecs_copy_out_up_to_what_they_hold();

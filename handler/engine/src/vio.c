@@ -305,6 +305,23 @@ int vl_vol_flush(struct vl_vol *v)
 	return vl_vol_commit(v);
 }
 
+int vl_vol_block_status(struct vl_vol *v, uint64_t off, uint64_t len, bool *mapped,
+			uint64_t *run)
+{
+	struct vl_pool *p = v->pool;
+	int r = range_ok(v, off, len);
+	if (r || !len)
+		return r ? r : -EINVAL;
+	uint64_t x = off >> p->ext_shift;
+	bool m = vl_map_lookup(v, x) != 0;
+	uint64_t n = in_extent(p, off & (p->extent_size - 1), len);
+	while (n < len && (vl_map_lookup(v, ++x) != 0) == m)
+		n += in_extent(p, 0, len - n);
+	*mapped = m;
+	*run = n;
+	return 0;
+}
+
 uint64_t vl_vol_size(const struct vl_vol *v) { return atomic_load(&v->size); }
 
 uint64_t vl_vol_allocated_bytes(struct vl_vol *v)

@@ -30,3 +30,11 @@ check "data outside the ranges is intact" cmp -s <(dd if=$dev bs=1M count=8 ifla
 blkdiscard -o $((56 << 20)) -l $((512 << 10)) $dev
 check "partial-extent discard reads zeros" cmp -s -n $((512 << 10)) <(dd if=$dev bs=512K skip=112 count=1 iflag=direct status=none) /dev/zero
 check "pool check is clean" $VLUNCTL pool check p
+# GET LBA STATUS: the map's view, from the initiator (LBPME is advertised, so SBC needs it)
+st() { sg_get_lba_status --lba=$(($1 / 512)) --maxlen=24 $dev 2>&1; }
+out=$(st $((8 << 20))); echo "$out"
+check "GET LBA STATUS: a discarded range is deallocated" grep -qi "deallocated" <<<"$out"
+out=$(st 0); echo "$out"
+check "GET LBA STATUS: written data is mapped" grep -qiE "mapped|allocated" <<<"$(grep -vi deallocated <<<"$out")"
+out=$(sg_get_lba_status --lba=$(((128 << 20) / 512)) $dev 2>&1 || true); echo "$out"
+check "GET LBA STATUS past the end: LBA out of range" grep -qi "out of range" <<<"$out"

@@ -173,6 +173,10 @@ int vl_vol_preallocate(struct vl_vol *vol, uint64_t off, uint64_t len);
 /* Make every write acknowledged before this call durable. */
 int vl_vol_flush(struct vl_vol *vol);
 uint64_t vl_vol_allocated_bytes(struct vl_vol *vol);
+/* Provisioning status at off: *mapped (backed by an extent) or not (reads zeros), and
+ * how many bytes from off, at most len, share that status.  -ERANGE past the end. */
+int vl_vol_block_status(struct vl_vol *vol, uint64_t off, uint64_t len, bool *mapped,
+			uint64_t *run);
 
 /* ---- helpers shared by tools ---- */
 /* "10G", "512M", "1T", "4096", "1.5G" (binary units, K/M/G/T/P, optional iB/B) */
