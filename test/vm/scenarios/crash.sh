@@ -15,12 +15,16 @@ for r in $(seq $rounds); do
 	logf=/tmp/crash-$r.log; : >$logf
 	python3 $W write $dev 32768 $logf $r 16 2>/dev/null &
 	wpid=$!
-	sleep "$((1 + r % 3)).$((r * 37 % 10))"
+	# cut only once the workload runs (at least one flush done; a loaded machine is slow
+	# to start it), then at a different point each round
+	for i in $(seq 600); do grep -q '^F' $logf && break; sleep 0.1; done
+	sleep "$((r % 3)).$((r * 37 % 10))"
 	kill -9 $RUNNER_PID
 	while kill -0 $RUNNER_PID 2>/dev/null; do sleep 0.1; done
 	kill -9 $wpid 2>/dev/null || true
-	n=$(grep -c ^W $logf); m=$(sed -n 's/^F //p' $logf | tail -1)
+	n=$(grep -c ^W $logf || true); m=$(sed -n 's/^F //p' $logf | tail -1)
 	log "round $r: runner killed after $n writes, last completed flush at write ${m:-none}"
+	check "round $r: the workload ran before the cut" test "${m:-0}" -gt 0
 	vm_start_runner || { fail "runner restart"; exit 1; }
 	# the old session may be wedged on commands the dead runner held: start afresh
 	wait $wpid 2>/dev/null || true
