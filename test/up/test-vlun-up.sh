@@ -19,6 +19,12 @@ first=$(sed -n 1p <<<"$cmds"); second=$(sed -n 2p <<<"$cmds")
 [ "$second" = "test/run-all" ] && ok "README's second command is test/run-all" || bad "README's second command is '$second'"
 grep -qx 'exec test/run-all' .ci/run && ok ".ci/run runs the README's second command" || bad ".ci/run drifted"
 
+# usage errors exit 2 before anything starts
+for a in "--mode bogus" "--port 0" "--frob"; do
+	tools/vlun-up $a >/dev/null 2>&1; rc=$?
+	[ $rc = 2 ] && ok "vlun-up $a: usage error (exit 2)" || bad "vlun-up $a: exit $rc"
+done
+tools/vlun-up --help | grep -q -- "--mode native|appliance" && ok "vlun-up --help" || bad "vlun-up --help"
 command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: no qemu"; exit 77; }
 [ -e /proc/self/fd ] || exit 77
 DATA=/var/lib/vlun-demo
@@ -79,6 +85,13 @@ qemu-io -f raw -c "read -P 0x5a 4M 1M" $URL/0 2>&1 | grep -q "read 1048576" && o
 qemu-io -f raw -c "read -P 0xc3 0 64k" $URL/1 2>&1 | grep -q "read 65536" && ok "LUN 1's data survived" || bad "LUN 1 data"
 $VLUNCTL -q vol show demo/extra && ok "the volume made while serving survived" || bad "extra volume lost"
 stop_up && ok "second clean stop" || bad "second stop"
+# an invalid --config is refused before anything starts
+printf '[vlun]\nversion = 2\n' >/tmp/vlun-up-bad.$$.conf
+out=$(tools/vlun-up --config /tmp/vlun-up-bad.$$.conf --data-dir /tmp/vlun-up-bad.$$ 2>&1); rc=$?
+rm -rf /tmp/vlun-up-bad.$$ /tmp/vlun-up-bad.$$.conf
+[ $rc = 1 ] && grep -q "version: 2 is not supported" <<<"$out" && grep -q "is invalid" <<<"$out" &&
+	ok "an invalid --config is refused with the file's errors (exit 1)" || { bad "invalid --config: exit $rc"; echo "$out"; }
+
 rm -f $LOG.pat
 echo "$fails failure(s)"
 [ $fails = 0 ]
