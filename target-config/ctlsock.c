@@ -159,8 +159,12 @@ static void *serve(void *arg)
 	for (;;) {
 		int c = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
 		if (c < 0) {
-			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE)
+			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if (errno == EMFILE || errno == ENFILE) {
+				sleep(1); /* out of descriptors: wait rather than spin */
+				continue;
+			}
 			break;
 		}
 		serve_one(s, c);
@@ -194,9 +198,11 @@ int ctl_serve_start(ctl_fn fn)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	mode_t old = umask(0177);
+	/* no umask() here: it is process-wide and the runner has threads; the peer check in
+	 * serve_one() holds even in the moment before the chmod */
 	r = bind(fd, (struct sockaddr *)&a, sizeof(a)) ? -errno : 0;
-	umask(old);
+	if (!r && chmod(a.sun_path, 0600))
+		r = -errno;
 	if (r || listen(fd, 8)) {
 		r = r ? r : -errno;
 		close(fd);

@@ -360,8 +360,8 @@ static void link_to(struct want *w, const char *path, const char *target, const 
 	if (lstat(p, &st) == 0) {
 		if (!realpath(p, rp) || !realpath(t, rt) || strcmp(rp, rt)) {
 			snprintf(w->err, w->errlen,
-				 "%s exists and points elsewhere than %s; remove it (or run with --prune if "
-				 "vlun-config made it)",
+				 "%s exists and points elsewhere than %s; remove it first (vlun-config clear, "
+				 "or targetcli)",
 				 path, target);
 			w->r = -EEXIST;
 		} else if (!has_str(w->l->managed, w->l->nr_managed, path) && !w->r) {
@@ -374,6 +374,31 @@ static void link_to(struct want *w, const char *path, const char *target, const 
 		snprintf(a->value, sizeof(a->value), "%s", target);
 		snprintf(a->what, sizeof(a->what), "%s", what);
 	}
+}
+
+/* A LUN serves one backstore: one linked under another name is a conflict to report
+ * (LIO would refuse a second link), not something to add to. */
+static void lun_free_for(struct want *w, const char *lun, const char *name)
+{
+	char p[4608];
+	abspath(w->l, lun, p, sizeof(p));
+	DIR *d = opendir(p);
+	if (!d)
+		return;
+	struct dirent *de;
+	while (!w->r && (de = readdir(d))) {
+		char e[4608 + 256];
+		struct stat st;
+		snprintf(e, sizeof(e), "%s/%s", p, de->d_name);
+		if (lstat(e, &st) || !S_ISLNK(st.st_mode) || !strcmp(de->d_name, name))
+			continue;
+		snprintf(w->err, w->errlen,
+			 "%s already serves backstore '%s'; the file wants '%s' there: remove that LUN "
+			 "first (vlun-config clear, or targetcli), or choose another lun",
+			 lun, de->d_name, name);
+		w->r = -EEXIST;
+	}
+	closedir(d);
 }
 
 static void fmt(char *buf, size_t n, const char *f, ...) __attribute__((format(printf, 3, 4)));
@@ -474,6 +499,7 @@ static void tpg(struct want *w, const struct tconf *c, const struct tconf_blade 
 		fmt(lk, sizeof(lk), "%s/%s", lun, x->volume);
 		dir(w, lun, lw, NULL);
 		fmt(lw, sizeof(lw), "LUN %u -> %s", x->lun, x->volume);
+		lun_free_for(w, lun, x->volume);
 		link_to(w, lk, bs, lw);
 		attr(w, lun, "alua_tg_pt_gp", b->name, false);
 	}
@@ -569,8 +595,11 @@ int lio_plan(struct lio *l, const struct tconf *c, const struct tconf_blade *loc
 {
 	memset(p, 0, sizeof(*p));
 	struct want w = {l, p, err, errlen, 0};
-	if (!exists(l, "core/" LIO_HBA))
-		add(&w, LIO_MKDIR, "core/" LIO_HBA), snprintf(p->a[p->n - 1].what, 160, "HBA for user:vlun backstores");
+	if (!exists(l, "core/" LIO_HBA)) {
+		struct lio_action *a = add(&w, LIO_MKDIR, "core/" LIO_HBA);
+		if (a)
+			snprintf(a->what, sizeof(a->what), "HBA for user:vlun backstores");
+	}
 	for (size_t e = 0; e < c->nr_exports && !w.r; e++) {
 		const struct tconf_volume *v = tconf_volume(c, c->exports[e].volume);
 		backstore(&w, c, v, &vs[v - c->volumes]);

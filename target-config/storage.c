@@ -106,13 +106,16 @@ int st_plan(const struct tconf *c, const char *confdir, struct st_plan *p, struc
 		struct vl_pool *pool;
 		struct vl_diag d = {{0}};
 		struct vl_vol_info vi;
-		int r = open_ro(confdir, tv->pool, &pool, &d);
-		if (r == -ENOENT && !strstr(d.msg, "member")) {
+		bool new_pool = false;
+		for (size_t i = 0; i < p->n; i++)
+			new_pool |= p->a[i].act == ST_POOL && !strcmp(c->pools[p->a[i].idx].name, tv->pool);
+		if (new_pool) {
 			/* the pool is created by this run */
 			if (!add(p, ST_VOLUME, v, tv->size))
 				return -ENOMEM;
 			continue;
 		}
+		int r = open_ro(confdir, tv->pool, &pool, &d);
 		if (r) {
 			tconf_err(e, c->file, tv->line, "[volume %s] pool %s: %s", tv->name, tv->pool, d.msg);
 			continue;
@@ -203,8 +206,11 @@ static int vol_change(const char *confdir, const struct tconf_volume *tv, bool c
 	if (r == -EBUSY) {
 		/* tcmu-runner serves the pool: ask the handler to do it */
 		char req[256];
-		snprintf(req, sizeof(req), "%s %s %s %" PRIu64 " %s", create ? "vol-create" : "vol-grow",
-			 tv->pool, tv->name, size, tv->thick ? "thick" : "thin");
+		if (create)
+			snprintf(req, sizeof(req), "vol-create %s %s %" PRIu64 " %s", tv->pool, tv->name,
+				 size, tv->thick ? "thick" : "thin");
+		else
+			snprintf(req, sizeof(req), "vol-grow %s %s %" PRIu64, tv->pool, tv->name, size);
 		return ctl_request(req, d->msg, sizeof(d->msg));
 	}
 	if (r)

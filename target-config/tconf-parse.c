@@ -125,16 +125,29 @@ static int scan_file(const char *file, const char *text, struct scan *sc, struct
 		char *t = trim(l);
 		if (!*t || *t == ';' || *t == '#')
 			continue;
+		if (strlen(l) > 1000) { /* iniparser reads at most 1023 characters a line */
+			tconf_err(e, file, line, "line longer than 1000 characters");
+			continue;
+		}
 		if (*t == '[') {
 			char *end = strchr(t, ']');
 			const char *rest = end ? trim(end + 1) : "";
-			if (!end || (*rest && *rest != ';' && *rest != '#')) {
+			if (!end) {
 				tconf_err(e, file, line, "malformed section header '%s': write [TYPE NAME]", t);
+				cur = NULL;
+				continue;
+			}
+			if (*rest) { /* iniparser would not read such a header */
+				tconf_err(e, file, line,
+					  "text after ']' in a section header; put comments on a line of "
+					  "their own");
 				cur = NULL;
 				continue;
 			}
 			*end = 0;
 			char *inner = trim(t + 1), *sp = inner + strcspn(inner, " \t");
+			char inner_copy[96];
+			snprintf(inner_copy, sizeof(inner_copy), "%s", inner);
 			char type[16] = "", name[TCONF_NAME_MAX + 2] = "";
 			if (*sp) {
 				*sp = 0;
@@ -178,7 +191,8 @@ static int scan_file(const char *file, const char *text, struct scan *sc, struct
 			}
 			snprintf(cur->type, sizeof(cur->type), "%s", type);
 			snprintf(cur->name, sizeof(cur->name), "%s", name);
-			snprintf(cur->lookup, sizeof(cur->lookup), "%s%s%s", type, named ? " " : "", name);
+			/* iniparser knows the section by its whole text, lowercased */
+			snprintf(cur->lookup, sizeof(cur->lookup), "%s", inner_copy);
 			for (char *p = cur->lookup; *p; p++)
 				*p = (char)tolower((unsigned char)*p);
 			cur->line = line;

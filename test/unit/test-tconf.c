@@ -86,6 +86,9 @@ static const struct tcase cases[] = {
 	{"nopin out of range", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\nnopin_timeout = 1\n", "from 3 to 60", 5},
 	{"no blade", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\n", "no [blade NAME] section", 0},
 	{"empty list", HEAD "[pool p]\nmembers = ,\n", "empty list", 9},
+	{"comment after a section header", HEAD "[pool p] ; disks\nmembers = /dev/null\n", "text after ']'", 8},
+	{"spaces inside a section header", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\n"
+	 "[blade    a]\ntpg = 1\nportals = 127.0.0.1\n" POOL, NULL, 0},
 	{"member in two pools", HEAD POOL "[pool q]\nmembers = /dev/null\n", "also a member of pool p", 13},
 };
 
@@ -127,6 +130,27 @@ static void run(const struct tcase *t)
 	}
 	if (r == 0)
 		tconf_free(&c);
+}
+
+static void long_line(void)
+{
+	char path[256], *text = malloc(4096);
+	snprintf(path, sizeof(path), "%s/vlun.conf", dir);
+	int n = snprintf(text, 4096, HEAD "[pool p]\nmembers =");
+	while (n < 3000)
+		n += snprintf(text + n, (size_t)(4096 - n), " /dev/disk/by-id/a-rather-long-device-name");
+	snprintf(text + n, (size_t)(4096 - n), "\n");
+	write_file(path, text, 0644);
+	free(text);
+	struct tconf c;
+	struct tconf_errs e = {0};
+	int r = tconf_parse(path, &c, &e);
+	bool ok = r && strstr(e.buf, ":9: line longer than 1000 characters");
+	printf("%s long line\n", ok ? "ok  " : "FAIL");
+	if (!ok) {
+		printf("%s", e.buf);
+		failures++;
+	}
 }
 
 static void secrets_cases(void)
@@ -179,6 +203,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run(&cases[i]);
 	secrets_cases();
+	long_line();
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd)) {

@@ -192,9 +192,12 @@ static int cmd_apply(const char *file)
 		goto out;
 	}
 	if ((r = lio_plan(&l, &c, b, sp.vs, g.prune, &lp, err, sizeof(err)))) {
+		struct tconf_errs e2 = {0};
 		if (!g.dry_run)
-			st_undo(&c, g.confdir, &sp, &e);
-		code = report(EXIT_FAILED, err);
+			st_undo(&c, g.confdir, &sp, &e2);
+		char msg[16384];
+		snprintf(msg, sizeof(msg), "%s%s%s", err, e2.count ? "\n" : "", e2.buf);
+		code = report(e2.count ? EXIT_PARTIAL : EXIT_FAILED, msg);
 		goto out;
 	}
 	if (g.json && g.dry_run) {

@@ -36,7 +36,7 @@ member_size = 256M
 extent_size = 1M
 [volume vm1]
 pool = tcpool
-size = 64M
+size = ${VM1SIZE:-64M}
 [volume vm2]
 pool = tcpool
 size = 32M
@@ -110,6 +110,13 @@ check "--prune removes vm2's backstore" test ! -e $CFG/core/user_100/vm2
 check "--prune keeps the volume itself" $VLUNCTL -q vol show tcpool/vm2
 check "--prune touched only vm2 objects" bash -c "! grep -E '^  - ' <<<\"\$0\" | grep -v -e vm2 -e lun_1" "$out"
 check "the handler created vm3" $VLUNCTL -q vol show tcpool/vm3
+
+# growing a served volume in the file: grown through the handler, the LUN follows online
+VM1SIZE=80M
+write_conf $'[volume vm3]\npool = tcpool\nsize = 16M' $'[export vm3]\nvolume = vm3\nlun = 2\nhosts = hv1'
+out=$($VC apply --blade a $D/vlun.conf 2>&1) || true; echo "$out"
+check "grow: the volume is 80 MiB" test "$($VLUNCTL --json vol show tcpool/vm1 | jq .size)" = $((80 << 20))
+check "grow: the LUN is 80 MiB" test "$(cat $CFG/core/user_100/vm1/attrib/dev_size)" = $((80 << 20))
 
 # targetcli sees vlun-config's objects; a hand-made backstore shows up in show
 tl=$(targetcli ls 2>&1); echo "$tl"
