@@ -467,8 +467,7 @@ static void backstore(struct want *w, const struct tconf *c, const struct tconf_
 	}
 }
 
-static void tpg(struct want *w, const struct tconf *c, const struct tconf_blade *b, bool local,
-		const struct lio_volstate *vs)
+static void tpg(struct want *w, const struct tconf *c, const struct tconf_blade *b, bool local)
 {
 	char t[300], what[160], tag[16];
 	fmt(t, sizeof(t), "iscsi/%s/tpgt_%u", c->iqn, b->tpg);
@@ -543,7 +542,6 @@ static void tpg(struct want *w, const struct tconf *c, const struct tconf_blade 
 			link_to(w, link, lun, mw);
 		}
 	}
-	(void)vs;
 	attr(w, t, "enable", local ? "1" : "0", false);
 }
 
@@ -618,9 +616,9 @@ int lio_plan(struct lio *l, const struct tconf *c, const struct tconf_blade *loc
 	/* remote blades first: the local TPG is enabled last, once everything is in place */
 	for (size_t b = 0; b < c->nr_blades && !w.r; b++)
 		if (&c->blades[b] != local)
-			tpg(&w, c, &c->blades[b], false, vs);
+			tpg(&w, c, &c->blades[b], false);
 	if (!w.r)
-		tpg(&w, c, local, true, vs);
+		tpg(&w, c, local, true);
 	if (!w.r && prune)
 		w.r = plan_removals(l, p, p->keep, p->nr_keep);
 	if (w.r && !err[0])

@@ -28,17 +28,23 @@ static struct st_action *add(struct st_plan *p, enum st_act act, size_t idx, uin
 	return a;
 }
 
-/* open a defined pool, read-only without its lock (works while tcmu-runner serves it) */
-static int open_ro(const char *confdir, const char *name, struct vl_pool **pool, struct vl_diag *d)
+/* open a pool defined in confdir */
+static int open_defined(const char *confdir, const char *name, unsigned flags,
+			struct vl_pool **pool, struct vl_diag *d)
 {
 	struct poolconf pc;
 	int r = poolconf_load(confdir, name, &pc, d);
 	if (r)
 		return r;
-	r = vl_pool_open((const char *const *)pc.members, pc.nr_members,
-			 VL_OPEN_RDONLY | VL_OPEN_NOLOCK, pool, d);
+	r = vl_pool_open((const char *const *)pc.members, pc.nr_members, flags, pool, d);
 	poolconf_free(&pc);
 	return r;
+}
+
+/* read-only without the lock: works while tcmu-runner serves the pool */
+static int open_ro(const char *confdir, const char *name, struct vl_pool **pool, struct vl_diag *d)
+{
+	return open_defined(confdir, name, VL_OPEN_RDONLY | VL_OPEN_NOLOCK, pool, d);
 }
 
 int st_refresh(const struct tconf *c, const char *confdir, struct st_plan *p)
@@ -192,34 +198,35 @@ static int create_pool(const struct tconf_pool *tp, const char *confdir, struct 
 	return r;
 }
 
-/* a volume change on a pool this process can open, else through the running handler */
-static int vol_change(const char *confdir, const struct tconf_volume *tv, bool create,
+enum vol_op { VOL_CREATE, VOL_GROW, VOL_DELETE };
+
+/* A volume change on a pool this process can open, else through the handler of the
+ * tcmu-runner that serves (and locks) it. */
+static int vol_change(const char *confdir, const struct tconf_volume *tv, enum vol_op op,
 		      uint64_t size, struct vl_diag *d)
 {
-	struct poolconf pc;
-	int r = poolconf_load(confdir, tv->pool, &pc, d);
-	if (r)
-		return r;
 	struct vl_pool *pool;
-	r = vl_pool_open((const char *const *)pc.members, pc.nr_members, 0, &pool, d);
-	poolconf_free(&pc);
+	int r = open_defined(confdir, tv->pool, 0, &pool, d);
 	if (r == -EBUSY) {
-		/* tcmu-runner serves the pool: ask the handler to do it */
 		char req[256];
-		if (create)
+		if (op == VOL_CREATE)
 			snprintf(req, sizeof(req), "vol-create %s %s %" PRIu64 " %s", tv->pool, tv->name,
 				 size, tv->thick ? "thick" : "thin");
-		else
+		else if (op == VOL_GROW)
 			snprintf(req, sizeof(req), "vol-grow %s %s %" PRIu64, tv->pool, tv->name, size);
+		else
+			snprintf(req, sizeof(req), "vol-delete %s %s", tv->pool, tv->name);
 		return ctl_request(req, d->msg, sizeof(d->msg));
 	}
 	if (r)
 		return r;
-	if (create) {
+	if (op == VOL_CREATE) {
 		struct vl_vol_create_opts o = {.thick = tv->thick};
 		r = vl_vol_create(pool, tv->name, size, &o, d);
-	} else {
+	} else if (op == VOL_GROW) {
 		r = vl_vol_resize(pool, tv->name, size, false, d);
+	} else {
+		r = vl_vol_delete(pool, tv->name, d);
 	}
 	vl_pool_close(pool);
 	return r;
@@ -253,7 +260,8 @@ int st_apply(const struct tconf *c, const char *confdir, struct st_plan *p, stru
 			break;
 		case ST_VOLUME:
 		case ST_GROW:
-			if (!(r = vol_change(confdir, &c->volumes[a->idx], a->act == ST_VOLUME, a->size, &d)))
+			if (!(r = vol_change(confdir, &c->volumes[a->idx],
+					     a->act == ST_VOLUME ? VOL_CREATE : VOL_GROW, a->size, &d)))
 				a->done = true;
 			break;
 		}
@@ -280,7 +288,6 @@ void st_undo(const struct tconf *c, const char *confdir, struct st_plan *p, stru
 			r = unlink(a->path) ? -errno : 0;
 			break;
 		case ST_POOL: {
-			struct poolconf pc;
 			struct vl_pool *pool;
 			const struct tconf_pool *tp = &c->pools[a->idx];
 			if (!(r = vl_pool_open((const char *const *)tp->members, tp->nr_members, 0, &pool, &d))) {
@@ -289,27 +296,11 @@ void st_undo(const struct tconf *c, const char *confdir, struct st_plan *p, stru
 			}
 			if (!r)
 				r = poolconf_remove(confdir, tp->name);
-			(void)pc;
 			break;
 		}
-		case ST_VOLUME: {
-			const struct tconf_volume *tv = &c->volumes[a->idx];
-			struct poolconf pc;
-			struct vl_pool *pool;
-			if (!(r = poolconf_load(confdir, tv->pool, &pc, &d))) {
-				r = vl_pool_open((const char *const *)pc.members, pc.nr_members, 0, &pool, &d);
-				poolconf_free(&pc);
-				if (r == -EBUSY) {
-					char req[256];
-					snprintf(req, sizeof(req), "vol-delete %s %s", tv->pool, tv->name);
-					r = ctl_request(req, d.msg, sizeof(d.msg));
-				} else if (!r) {
-					r = vl_vol_delete(pool, tv->name, &d);
-					vl_pool_close(pool);
-				}
-			}
+		case ST_VOLUME:
+			r = vol_change(confdir, &c->volumes[a->idx], VOL_DELETE, 0, &d);
 			break;
-		}
 		case ST_GROW:
 			r = -EOPNOTSUPP; /* growing is not taken back: no data lives there yet */
 			break;

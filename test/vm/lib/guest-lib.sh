@@ -24,20 +24,13 @@ vm_start_target() {
 	vm_start_runner
 }
 
+. "$VLUN_SRC/tools/appliance/runner.sh"
 vm_start_runner() {
-	: >/var/log/tcmu-runner.log
-	tcmu-runner --handler-path "${VLUN_HANDLER_PATH:-$VLUN_BUILD/handler/tcmu}" -l /var/log \
-		>/var/log/tcmu-runner.stdout 2>&1 &
-	RUNNER_PID=$!
-	for i in $(seq 100); do
-		if dbus-send --system --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-			org.freedesktop.DBus.ListNames 2>/dev/null | grep -q org.kernel.TCMUService1; then
-			log "tcmu-runner up (pid $RUNNER_PID)"; return 0
-		fi
-		kill -0 $RUNNER_PID 2>/dev/null || break
-		sleep 0.1
-	done
-	log "tcmu-runner did not start"; cat /var/log/tcmu-runner.stdout; return 1
+	if runner_start "${VLUN_HANDLER_PATH:-$VLUN_BUILD/handler/tcmu}" /var/log; then
+		log "tcmu-runner up (pid $RUNNER_PID)"
+	else
+		log "tcmu-runner did not start"; return 1
+	fi
 }
 
 vm_collect_logs() {
