@@ -175,12 +175,38 @@ static int protect_check(const uint8_t *cdb, uint8_t *sbuf)
 	return cdb[1] & 0xe0 ? sense(sbuf, 0x05, 0x24, 0x00) : TCMU_STS_NOT_HANDLED;
 }
 
-static uint64_t be64(const uint8_t *b)
+static uint64_t get_be(const uint8_t *b, int n)
 {
 	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < n; i++)
 		v = v << 8 | b[i];
 	return v;
+}
+
+bool vlun_cdb_rw(const uint8_t *cdb, struct vlun_rw *rw)
+{
+	switch (cdb[0]) {
+	case 0x28: /* READ(10) */
+	case 0x2a: /* WRITE(10) */
+		rw->lba = get_be(cdb + 2, 4);
+		rw->blocks = (uint32_t)get_be(cdb + 7, 2);
+		break;
+	case 0xa8: /* READ(12) */
+	case 0xaa: /* WRITE(12) */
+		rw->lba = get_be(cdb + 2, 4);
+		rw->blocks = (uint32_t)get_be(cdb + 6, 4);
+		break;
+	case 0x88: /* READ(16) */
+	case 0x8a: /* WRITE(16) */
+		rw->lba = get_be(cdb + 2, 8);
+		rw->blocks = (uint32_t)get_be(cdb + 10, 4);
+		break;
+	default:
+		return false;
+	}
+	rw->write = cdb[0] & 0x02;
+	rw->fua = cdb[1] & 0x08;
+	return true;
 }
 
 static void put_be(uint8_t *b, uint64_t v, int n)
@@ -193,7 +219,7 @@ int vlun_get_lba_status(const uint8_t *cdb, const struct iovec *iov, size_t iov_
 			uint32_t bs, uint64_t nr_blocks, vlun_status_fn status, void *ctx,
 			uint8_t *sbuf)
 {
-	uint64_t lba = be64(cdb + 2);
+	uint64_t lba = get_be(cdb + 2, 8);
 	uint32_t alloc = (uint32_t)cdb[10] << 24 | (uint32_t)cdb[11] << 16 | (uint32_t)cdb[12] << 8 | cdb[13];
 	if (lba >= nr_blocks)
 		return sense(sbuf, 0x05, 0x21, 0x00); /* LBA OUT OF RANGE */

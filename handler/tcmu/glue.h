@@ -35,6 +35,15 @@ size_t vlun_iov_copy_out(void *dst, const struct iovec *iov, size_t cnt, size_t 
 /* FUA bit of a WRITE(10/12/16) CDB (false for other opcodes). */
 bool vlun_cdb_fua(const uint8_t *cdb);
 
+/* READ/WRITE(10/12/16): the fields the fast path needs (false for other opcodes,
+ * and for READ/WRITE(6), which the runner's emulation serves). */
+struct vlun_rw {
+	uint64_t lba;
+	uint32_t blocks;
+	bool write, fua;
+};
+bool vlun_cdb_rw(const uint8_t *cdb, struct vlun_rw *rw);
+
 /* Commands the handler answers itself, before tcmu-runner's emulation:
  * MODE SENSE (to advertise DPO/FUA support, which the runner's emulation
  * leaves out) and any READ/WRITE/VERIFY-type CDB with protection

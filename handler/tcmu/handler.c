@@ -472,15 +472,63 @@ static int block_status(void *ctx, uint64_t off, uint64_t len, bool *mapped, uin
 	return vl_vol_block_status(ctx, off, len, mapped, run);
 }
 
+/*
+ * The fast path: a READ or WRITE that needs nothing but the page cache is served
+ * right here on the LUN's command thread: no hand-off to a worker thread, and the
+ * completions of a batch reach the kernel in one notification.  Anything that could
+ * wait (a read miss, an extent to allocate, FUA or write cache off, a partial page,
+ * a COMPARE AND WRITE in progress) or is not plainly valid goes back to the runner
+ * (NOT_HANDLED), which checks it and queues it to the worker threads as before.
+ * The runner's implicit-ALUA check is not needed here: it applies only to
+ * handlers with a lock callback, which this one does not have.
+ */
+static bool fast_path = true;
+
+static int fast_rw(struct tcmu_device *dev, struct vdev *v, struct tcmulib_cmd *lc,
+		   const struct vlun_rw *rw)
+{
+	uint64_t end, off, len = 0;
+	if (!rw->blocks || __builtin_add_overflow(rw->lba, rw->blocks, &end) ||
+	    end > tcmu_dev_get_num_lbas(dev) ||
+	    __builtin_mul_overflow(rw->lba, (uint64_t)v->block_size, &off) ||
+	    lc->iov_cnt > INT32_MAX)
+		return TCMU_STS_NOT_HANDLED;
+	for (size_t i = 0; i < lc->iov_cnt; i++)
+		len += lc->iovec[i].iov_len;
+	if (len != (uint64_t)rw->blocks * v->block_size)
+		return TCMU_STS_NOT_HANDLED; /* the runner reports the mismatch */
+	int r;
+	if (!rw->write) {
+		r = vl_vol_try_readv(v->vol, lc->iovec, (int)lc->iov_cnt, off);
+	} else {
+		if (rw->fua || !v->wce || pthread_rwlock_tryrdlock(&v->caw_lock))
+			return TCMU_STS_NOT_HANDLED;
+		r = vl_vol_try_writev(v->vol, lc->iovec, (int)lc->iov_cnt, off);
+		pthread_rwlock_unlock(&v->caw_lock);
+		if (r && r != -EAGAIN && r != -ENOSPC && r != -ERANGE)
+			vl_dev_err(dev, "write of %llu at %llu failed: %s\n",
+				   (unsigned long long)len, (unsigned long long)off, strerror(-r));
+	}
+	if (r == -EAGAIN)
+		return TCMU_STS_NOT_HANDLED; /* a worker thread repeats it whole */
+	return vlun_status(r, rw->write, lc->sense_buf);
+}
+
 static int vlun_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 {
 	struct tcmulib_cmd *lc = cmd->lib_cmd;
 	struct vdev *v = vd(dev);
+	if (!v) /* between close and open: the runner answers BUSY */
+		return TCMU_STS_NOT_HANDLED;
 	if (lc->cdb[0] == 0x9e && (lc->cdb[1] & 0x1f) == 0x12) /* GET LBA STATUS */
 		return vlun_get_lba_status(lc->cdb, lc->iovec, lc->iov_cnt, v->block_size,
 					   tcmu_dev_get_num_lbas(dev), block_status,
 					   v->vol, lc->sense_buf);
-	return vlun_handle_cdb(lc->cdb, lc->iovec, lc->iov_cnt, v->wce, lc->sense_buf);
+	int sts = vlun_handle_cdb(lc->cdb, lc->iovec, lc->iov_cnt, v->wce, lc->sense_buf);
+	struct vlun_rw rw;
+	if (sts == TCMU_STS_NOT_HANDLED && fast_path && vlun_cdb_rw(lc->cdb, &rw))
+		sts = fast_rw(dev, v, lc, &rw);
+	return sts;
 }
 
 static const char cfg_desc[] =
@@ -518,6 +566,9 @@ EXPORT int handler_init(void)
 		if (*end == 0 && n >= 0 && n <= 64)
 			vlun_handler.nr_threads = (int)n;
 	}
+	e = getenv("VLUN_FAST_PATH"); /* 0: every READ/WRITE through the runner's queue */
+	if (e && !strcmp(e, "0"))
+		fast_path = false;
 	int r = ctl_serve_start(ctl_handle);
 	if (r)
 		vl_dev_warn(NULL, "vlun: no control socket at %s (%s): pools this runner serves "

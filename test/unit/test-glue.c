@@ -175,9 +175,39 @@ static void get_lba_status_reports_runs(void)
 	      TCMU_STS_PASSTHROUGH_ERR && s[2] == 0x05 && s[12] == 0x21);
 }
 
+static void read_write_cdbs_give_lba_length_and_fua(void)
+{
+	struct vlun_rw rw;
+	uint8_t r10[10] = {0x28, 0, 0x12, 0x34, 0x56, 0x78, 0, 0x01, 0x00, 0};
+	CHECK(vlun_cdb_rw(r10, &rw) && rw.lba == 0x12345678 && rw.blocks == 256 && !rw.write &&
+	      !rw.fua);
+	uint8_t w10[10] = {0x2a, 0x08, 0, 0, 0, 9, 0, 0, 8, 0};
+	CHECK(vlun_cdb_rw(w10, &rw) && rw.lba == 9 && rw.blocks == 8 && rw.write && rw.fua);
+	uint8_t w12[12] = {0xaa, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0};
+	CHECK(vlun_cdb_rw(w12, &rw) && rw.lba == 256 && rw.blocks == 65536 && rw.write && !rw.fua);
+	uint8_t r12[12] = {0xa8, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0};
+	CHECK(vlun_cdb_rw(r12, &rw) && rw.lba == 0xffffffffu && rw.blocks == 0xffffffffu &&
+	      !rw.write && rw.fua);
+	uint8_t r16[16] = {0x88, 0, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+			   0, 0, 0x10, 0x00, 0, 0};
+	CHECK(vlun_cdb_rw(r16, &rw) && rw.lba == 0x0102030405060708ull && rw.blocks == 4096 &&
+	      !rw.write);
+	uint8_t w16[16] = {0x8a, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+			   0xff, 0xff, 0xff, 0xff, 0, 0};
+	CHECK(vlun_cdb_rw(w16, &rw) && rw.lba == UINT64_MAX && rw.blocks == UINT32_MAX &&
+	      rw.write && rw.fua);
+	/* READ/WRITE(6), VERIFY, WRITE AND VERIFY, COMPARE AND WRITE: not the fast path's */
+	const uint8_t others[] = {0x08, 0x0a, 0x2f, 0x2e, 0x8e, 0x89, 0x35, 0x00};
+	for (size_t i = 0; i < sizeof(others); i++) {
+		uint8_t c[16] = {others[i]};
+		CHECK(!vlun_cdb_rw(c, &rw));
+	}
+}
+
 int main(void)
 {
 	get_lba_status_reports_runs();
+	read_write_cdbs_give_lba_length_and_fua();
 	cfgstrings_parse_exactly_when_valid();
 	errors_map_to_the_right_sense();
 	iovecs_copy_out_up_to_what_they_hold();

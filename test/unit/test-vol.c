@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Volumes and the I/O API: thin/thick, layouts, discard, zeroing, out of
  * space, no leaks between volumes, resize, rename, persistence. */
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 
 #include "tutil.h"
@@ -345,6 +347,66 @@ static void fua_writes_and_many_volumes_survive_reopen(void)
 	vl_pool_close(p);
 }
 
+/* The never-waiting attempts the handler's command thread uses: -EAGAIN rather than
+ * allocate, write a partial page or read what is not in the page cache. */
+static void try_io_serves_only_what_needs_no_waiting(void)
+{
+	struct vl_pool *p = fresh(32 * MB);
+	CHECK_OK(vl_vol_create(p, "v", 4 * MB, NULL, &d));
+	struct vl_vol *v;
+	CHECK_OK(vl_vol_open(p, "v", &v, &d));
+	uint8_t a[2 * 4096], b[2 * 4096];
+	fill(a, sizeof(a), 3);
+	struct iovec io = {a, 8192};
+	/* unmapped: a write must allocate, so it is refused and nothing is allocated */
+	CHECK_RC(vl_vol_try_writev(v, &io, 1, EXT - 4096), -EAGAIN);
+	CHECK(vl_vol_allocated_bytes(v) == 0);
+	/* an unmapped read needs no device: zeros */
+	memset(b, 0xee, sizeof(b));
+	struct iovec ib = {b, 8192};
+	CHECK_OK(vl_vol_try_readv(v, &ib, 1, EXT - 4096));
+	CHECK(is_zero(b, 8192));
+	/* map both extents, then the same write (straddling them) is served */
+	CHECK_OK(vl_vol_preallocate(v, 0, 2 * EXT));
+	CHECK_OK(vl_vol_try_writev(v, &io, 1, EXT - 4096));
+	CHECK_OK(vl_vol_readv(v, &ib, 1, EXT - 4096));
+	CHECK(memcmp(a, b, 8192) == 0);
+	/* partial pages and ranges beyond the end */
+	struct iovec half = {a, 512};
+	CHECK_RC(vl_vol_try_writev(v, &half, 1, 4096), -EAGAIN);
+	CHECK_RC(vl_vol_try_writev(v, &io, 1, 512), -EAGAIN);
+	CHECK_RC(vl_vol_try_writev(v, &io, 1, 4 * MB - 4096), -ERANGE);
+	CHECK_RC(vl_vol_try_readv(v, &ib, 1, 4 * MB - 4096), -ERANGE);
+	/* a cached read is served; after the members' pages are dropped it is refused
+	 * (where the file system honours RWF_NOWAIT for reads; tmpfs keeps its pages) */
+	memset(b, 0, sizeof(b));
+	CHECK_OK(vl_vol_try_readv(v, &ib, 1, EXT - 4096));
+	CHECK(memcmp(a, b, 8192) == 0);
+	CHECK_OK(vl_vol_flush(v));
+	for (int i = 0; i < 2; i++) {
+		int fd = open(m[i], O_RDONLY);
+		CHECK(fd >= 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+		close(fd);
+	}
+	int r = vl_vol_try_readv(v, &ib, 1, EXT - 4096);
+	struct statfs sf;
+	CHECK(statfs(m[0], &sf) == 0);
+	if (sf.f_type == TMPFS_MAGIC)
+		CHECK_OK(r);
+	else
+		CHECK_RC(r, -EAGAIN);
+	CHECK_OK(vl_vol_readv(v, &ib, 1, EXT - 4096));
+	CHECK(memcmp(a, b, 8192) == 0);
+	/* a read-only pool refuses the write as the blocking call would */
+	vl_vol_close(v);
+	vl_pool_close(p);
+	CHECK_OK(vl_pool_open(m, 2, VL_OPEN_RDONLY, &p, &d));
+	CHECK_OK(vl_vol_open(p, "v", &v, &d));
+	CHECK_RC(vl_vol_try_writev(v, &io, 1, 0), -EROFS);
+	vl_vol_close(v);
+	vl_pool_close(p);
+}
+
 int main(void)
 {
 	thin_volume_reads_zeros_and_allocates_on_first_write();
@@ -356,6 +418,7 @@ int main(void)
 	resize_grows_and_shrinks_only_when_forced();
 	names_are_unique_and_renames_persist();
 	fua_writes_and_many_volumes_survive_reopen();
+	try_io_serves_only_what_needs_no_waiting();
 	printf("vol: all checks passed\n");
 	return 0;
 }

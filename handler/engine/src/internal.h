@@ -129,6 +129,7 @@ struct vl_pool {
 	uint32_t nr_members;
 	uint64_t extent_size;
 	unsigned ext_shift;
+	uint64_t page_mask; /* the page cache's page size - 1 */
 	unsigned flags;
 	atomic_bool failed;
 
@@ -155,8 +156,9 @@ struct vl_pool {
 VL_HIDDEN int vl_io_read(struct vl_pool *p, uint32_t mi, void *buf, size_t len, uint64_t off);
 VL_HIDDEN int vl_io_write(struct vl_pool *p, uint32_t mi, const void *buf, size_t len,
 			  uint64_t off, bool meta);
+/* rwf: 0, or RWF_NOWAIT (-EAGAIN rather than wait for the device; part may be read) */
 VL_HIDDEN int vl_io_readv(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt,
-			  size_t len, uint64_t off);
+			  size_t len, uint64_t off, int rwf);
 VL_HIDDEN int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt,
 			   size_t len, uint64_t off, bool fua);
 VL_HIDDEN int vl_io_sync(struct vl_pool *p, uint32_t mi);

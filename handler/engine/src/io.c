@@ -226,7 +226,8 @@ static int rwv_full(int fd, const struct iovec *iov0, int cnt, size_t len, uint6
 		n = wr ? pwrite(fd, iov0->iov_base, len, (off_t)off)
 		       : pread(fd, iov0->iov_base, len, (off_t)off);
 	else
-		n = wr ? pwritev2(fd, iov0, cnt, (off_t)off, flags) : preadv(fd, iov0, cnt, (off_t)off);
+		n = wr ? pwritev2(fd, iov0, cnt, (off_t)off, flags)
+		       : preadv2(fd, iov0, cnt, (off_t)off, flags);
 	if (n == (ssize_t)len)
 		return 0;
 	/* slow path: short transfer or error */
@@ -260,7 +261,7 @@ static int rwv_full(int fd, const struct iovec *iov0, int cnt, size_t len, uint6
 		if (done >= len)
 			break;
 		n = wr ? pwritev2(fd, v, cnt, (off_t)(off + done), flags)
-		       : preadv(fd, v, cnt, (off_t)(off + done));
+		       : preadv2(fd, v, cnt, (off_t)(off + done), flags);
 	}
 	if (copy != stackv)
 		free(copy);
@@ -268,9 +269,9 @@ static int rwv_full(int fd, const struct iovec *iov0, int cnt, size_t len, uint6
 }
 
 int vl_io_readv(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt, size_t len,
-		uint64_t off)
+		uint64_t off, int rwf)
 {
-	return rwv_full(p->m[mi].fd, iov, cnt, len, off, false, 0);
+	return rwv_full(p->m[mi].fd, iov, cnt, len, off, false, rwf);
 }
 
 int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt, size_t len,

@@ -382,6 +382,8 @@ int vl_pool_open(const char *const *paths, size_t n, unsigned flags, struct vl_p
 	p->nr_members = auth->nr_members;
 	p->extent_size = auth->extent_size;
 	p->ext_shift = (unsigned)__builtin_ctzll(auth->extent_size);
+	long pg = sysconf(_SC_PAGESIZE);
+	p->page_mask = pg > 0 ? (uint64_t)pg - 1 : 4095;
 	for (uint32_t k = 0; k < p->nr_members; k++) {
 		if (p->m[k].size < auth->members[k].size) {
 			r = vl_diag_set(d, -EINVAL,

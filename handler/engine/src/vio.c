@@ -82,16 +82,17 @@ static int range_ok(struct vl_vol *v, uint64_t off, uint64_t len)
 	return 0;
 }
 
-/* Run `n` bytes at the cursor against member `mi` at `poff`, in slices. */
+/* Run `n` bytes at the cursor against member `mi` at `poff`, in slices.
+ * rwf: RWF_NOWAIT for a read that must not wait for the device. */
 static int member_rw(struct vl_pool *p, struct cursor *c, uint32_t mi, uint64_t poff, size_t n,
-		     bool wr, bool fua)
+		     bool wr, bool fua, int rwf)
 {
 	while (n) {
 		struct iovec sub[MAX_SUBIOV];
 		int k;
 		size_t got = cursor_take(c, n, sub, &k);
 		int r = wr ? vl_io_writev(p, mi, sub, k, got, poff, fua)
-			   : vl_io_readv(p, mi, sub, k, got, poff);
+			   : vl_io_readv(p, mi, sub, k, got, poff, rwf);
 		if (r)
 			return r;
 		n -= got;
@@ -112,7 +113,8 @@ static void cursor_zero(struct cursor *c, size_t n)
 	}
 }
 
-int vl_vol_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off)
+static int vol_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off,
+		     int rwf)
 {
 	struct vl_pool *p = v->pool;
 	bool ovf;
@@ -127,9 +129,10 @@ int vl_vol_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t
 		uint32_t e = vl_map_lookup(v, off >> p->ext_shift);
 		if (e) {
 			uint64_t poff = vl_ext_off(p, vl_entry_local(e)) + (off & mask);
-			r = iovcnt <= 1024 ? vl_io_readv(p, vl_entry_member(e), iov, iovcnt, len, poff)
-					   : member_rw(p, &(struct cursor){iov, iovcnt, 0, 0},
-						       vl_entry_member(e), poff, len, false, false);
+			r = iovcnt <= 1024
+				    ? vl_io_readv(p, vl_entry_member(e), iov, iovcnt, len, poff, rwf)
+				    : member_rw(p, &(struct cursor){iov, iovcnt, 0, 0},
+						vl_entry_member(e), poff, len, false, false, rwf);
 			io_exit(v, ep);
 			return r;
 		}
@@ -141,7 +144,7 @@ int vl_vol_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t
 		uint32_t e = vl_map_lookup(v, off >> p->ext_shift);
 		if (e)
 			r = member_rw(p, &c, vl_entry_member(e),
-				      vl_ext_off(p, vl_entry_local(e)) + inoff, n, false, false);
+				      vl_ext_off(p, vl_entry_local(e)) + inoff, n, false, false, rwf);
 		else
 			cursor_zero(&c, n);
 		off += n;
@@ -149,6 +152,16 @@ int vl_vol_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t
 	}
 	io_exit(v, ep);
 	return r;
+}
+
+int vl_vol_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off)
+{
+	return vol_readv(v, iov, iovcnt, off, 0);
+}
+
+int vl_vol_try_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off)
+{
+	return vol_readv(v, iov, iovcnt, off, RWF_NOWAIT);
 }
 
 /* Slow path of a write: map the extent.  Returns the entry or -errno. */
@@ -210,7 +223,7 @@ int vl_vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_
 		}
 		r = member_rw(p, &c, vl_entry_member((uint32_t)e),
 			      vl_ext_off(p, vl_entry_local((uint32_t)e)) + inoff, n, true,
-			      fua && !allocated);
+			      fua && !allocated, 0);
 		off += n;
 		len -= n;
 	}
@@ -218,6 +231,48 @@ int vl_vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_
 	/* a FUA write that allocated is durable only once its mapping is */
 	if (!r && fua && allocated)
 		r = vl_vol_commit(v);
+	return r;
+}
+
+/*
+ * A write that cannot wait: only into extents already mapped, whole pages
+ * (a partial page may first be read from the device), not FUA, not under
+ * fault injection.  Anything else is -EAGAIN, possibly after part of the
+ * data was written; the caller repeats the whole write with vl_vol_writev.
+ */
+int vl_vol_try_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off)
+{
+	struct vl_pool *p = v->pool;
+	bool ovf;
+	size_t len = iov_total(iov, iovcnt, &ovf);
+	if (ovf || range_ok(v, off, len))
+		return -ERANGE;
+	int r = write_guard(v);
+	if (r)
+		return r;
+	if (p->fault || ((off | len) & p->page_mask))
+		return -EAGAIN;
+	uint64_t mask = p->extent_size - 1;
+	uint32_t ep = io_enter(v);
+	struct cursor c = {iov, iovcnt, 0, 0};
+	while (len && !r) {
+		uint64_t inoff = off & mask;
+		size_t n = (size_t)in_extent(p, inoff, len);
+		uint32_t e = vl_map_lookup(v, off >> p->ext_shift);
+		if (!e) {
+			r = -EAGAIN;
+			break;
+		}
+		if (n == len && c.i == 0 && c.off == 0 && iovcnt <= 1024)
+			r = vl_io_writev(p, vl_entry_member(e), iov, iovcnt, len,
+					 vl_ext_off(p, vl_entry_local(e)) + inoff, false);
+		else
+			r = member_rw(p, &c, vl_entry_member(e), vl_ext_off(p, vl_entry_local(e)) + inoff,
+				      n, true, false, 0);
+		off += n;
+		len -= n;
+	}
+	io_exit(v, ep);
 	return r;
 }
 

@@ -163,6 +163,15 @@ uint64_t vl_vol_size(const struct vl_vol *vol);
 int vl_vol_readv(struct vl_vol *vol, const struct iovec *iov, int iovcnt, uint64_t off);
 int vl_vol_writev(struct vl_vol *vol, const struct iovec *iov, int iovcnt, uint64_t off,
 		  unsigned flags);
+/*
+ * Attempts that never wait for a device, for a caller that must not block
+ * (tcmu-runner's command thread): -EAGAIN when the read's data is not in the
+ * page cache, or when the write needs more than copying into it (an extent to
+ * allocate, a partial page, FUA).  After -EAGAIN part of the I/O may have been
+ * done; repeat it whole with vl_vol_readv / vl_vol_writev.
+ */
+int vl_vol_try_readv(struct vl_vol *vol, const struct iovec *iov, int iovcnt, uint64_t off);
+int vl_vol_try_writev(struct vl_vol *vol, const struct iovec *iov, int iovcnt, uint64_t off);
 int vl_vol_read(struct vl_vol *vol, void *buf, size_t len, uint64_t off);
 int vl_vol_write(struct vl_vol *vol, const void *buf, size_t len, uint64_t off, unsigned flags);
 /* Discard: whole extents go back to the pool, partial ranges read as zeros. */
