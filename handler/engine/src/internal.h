@@ -55,6 +55,8 @@ struct vl_member {
 	uint32_t nr_ext;       /* data extents */
 	bool is_bdev;
 	bool punch_ok;         /* fallocate(PUNCH_HOLE) works */
+	bool in_memory;        /* tmpfs/ramfs: a read never waits for a device */
+	atomic_bool no_nowait; /* RWF_NOWAIT refused (EOPNOTSUPP): such reads go to a waiter */
 	atomic_bool data_dirty;
 	/* allocator: bit set = extent in use */
 	uint64_t *bm;

@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -58,6 +60,10 @@ int vl_member_open(struct vl_member *m, const char *path, bool rdonly, struct vl
 	}
 	m->fd = fd;
 	m->punch_ok = !m->is_bdev;
+	struct statfs sf;
+	m->in_memory = !m->is_bdev && fstatfs(fd, &sf) == 0 &&
+		       (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC);
+	atomic_store(&m->no_nowait, false);
 	free(m->path);
 	m->path = strdup(path);
 	if (!m->path) {
@@ -271,7 +277,19 @@ static int rwv_full(int fd, const struct iovec *iov0, int cnt, size_t len, uint6
 int vl_io_readv(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt, size_t len,
 		uint64_t off, int rwf)
 {
-	return rwv_full(p->m[mi].fd, iov, cnt, len, off, false, rwf);
+	struct vl_member *m = &p->m[mi];
+	if (rwf & RWF_NOWAIT) {
+		if (m->in_memory)
+			rwf &= ~RWF_NOWAIT; /* (tmpfs has no RWF_NOWAIT before Linux 6.6) */
+		else if (atomic_load_explicit(&m->no_nowait, memory_order_relaxed))
+			return -EAGAIN;
+	}
+	int r = rwv_full(m->fd, iov, cnt, len, off, false, rwf);
+	if (r == -EOPNOTSUPP && (rwf & RWF_NOWAIT)) {
+		atomic_store_explicit(&m->no_nowait, true, memory_order_relaxed);
+		r = -EAGAIN;
+	}
+	return r;
 }
 
 int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt, size_t len,
