@@ -1,5 +1,6 @@
 #!/bin/bash
-# Instructions per 4 KiB I/O (user space), vlun engine vs raw pread/pwrite,
+# Instructions per 4 KiB I/O (user space), vlun engine (blocking calls, and the never-
+# waiting ones of the handler's fast path) vs raw pread/pwrite,
 # counted by callgrind: the stable figure on noisy machines.
 #   test/bench/ipi.sh [BUILD-DIR] [N]
 set -euo pipefail
@@ -14,8 +15,9 @@ count() { # count MODE OP -> instructions per I/O
 	rm -f "$out"
 	echo $((ir / N))
 }
-printf '%-12s %14s %14s %14s\n' "4 KiB I/O" "vlun instr/IO" "raw instr/IO" "vlun - raw"
+printf '%-12s %14s %14s %14s %14s\n' "4 KiB I/O" "vlun instr/IO" "fast path" "raw instr/IO" \
+	"vlun - raw"
 for op in read write; do
-	e=$(count engine $op); r=$(count raw $op)
-	printf '%-12s %14s %14s %14s\n' "$op" "$e" "$r" "$((e - r))"
+	e=$(count engine $op); t=$(count try $op); r=$(count raw $op)
+	printf '%-12s %14s %14s %14s %14s\n' "$op" "$e" "$t" "$r" "$((e - r))"
 done

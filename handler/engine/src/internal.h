@@ -158,9 +158,11 @@ struct vl_pool {
 VL_HIDDEN int vl_io_read(struct vl_pool *p, uint32_t mi, void *buf, size_t len, uint64_t off);
 VL_HIDDEN int vl_io_write(struct vl_pool *p, uint32_t mi, const void *buf, size_t len,
 			  uint64_t off, bool meta);
-/* rwf: 0, or RWF_NOWAIT (-EAGAIN rather than wait for the device; part may be read) */
 VL_HIDDEN int vl_io_readv(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt,
-			  size_t len, uint64_t off, int rwf);
+			  size_t len, uint64_t off);
+/* -EAGAIN rather than wait for the device (RWF_NOWAIT); part may have been read */
+VL_HIDDEN int vl_io_readv_nowait(struct vl_pool *p, uint32_t mi, const struct iovec *iov,
+				 int cnt, size_t len, uint64_t off);
 VL_HIDDEN int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt,
 			   size_t len, uint64_t off, bool fua);
 VL_HIDDEN int vl_io_sync(struct vl_pool *p, uint32_t mi);

@@ -274,22 +274,26 @@ static int rwv_full(int fd, const struct iovec *iov0, int cnt, size_t len, uint6
 	return r;
 }
 
-int vl_io_readv(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt, size_t len,
-		uint64_t off, int rwf)
+int vl_io_readv_nowait(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt,
+		       size_t len, uint64_t off)
 {
 	struct vl_member *m = &p->m[mi];
-	if (rwf & RWF_NOWAIT) {
-		if (m->in_memory)
-			rwf &= ~RWF_NOWAIT; /* (tmpfs has no RWF_NOWAIT before Linux 6.6) */
-		else if (atomic_load_explicit(&m->no_nowait, memory_order_relaxed))
-			return -EAGAIN;
-	}
-	int r = rwv_full(m->fd, iov, cnt, len, off, false, rwf);
-	if (r == -EOPNOTSUPP && (rwf & RWF_NOWAIT)) {
+	if (m->in_memory) /* (tmpfs has no RWF_NOWAIT before Linux 6.6) */
+		return rwv_full(m->fd, iov, cnt, len, off, false, 0);
+	if (atomic_load_explicit(&m->no_nowait, memory_order_relaxed))
+		return -EAGAIN;
+	int r = rwv_full(m->fd, iov, cnt, len, off, false, RWF_NOWAIT);
+	if (r == -EOPNOTSUPP) {
 		atomic_store_explicit(&m->no_nowait, true, memory_order_relaxed);
 		r = -EAGAIN;
 	}
 	return r;
+}
+
+int vl_io_readv(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt, size_t len,
+		uint64_t off)
+{
+	return rwv_full(p->m[mi].fd, iov, cnt, len, off, false, 0);
 }
 
 int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt, size_t len,

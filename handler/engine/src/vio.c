@@ -83,16 +83,17 @@ static int range_ok(struct vl_vol *v, uint64_t off, uint64_t len)
 }
 
 /* Run `n` bytes at the cursor against member `mi` at `poff`, in slices.
- * rwf: RWF_NOWAIT for a read that must not wait for the device. */
+ * nowait: a read that must not wait for the device. */
 static int member_rw(struct vl_pool *p, struct cursor *c, uint32_t mi, uint64_t poff, size_t n,
-		     bool wr, bool fua, int rwf)
+		     bool wr, bool fua, bool nowait)
 {
 	while (n) {
 		struct iovec sub[MAX_SUBIOV];
 		int k;
 		size_t got = cursor_take(c, n, sub, &k);
-		int r = wr ? vl_io_writev(p, mi, sub, k, got, poff, fua)
-			   : vl_io_readv(p, mi, sub, k, got, poff, rwf);
+		int r = wr       ? vl_io_writev(p, mi, sub, k, got, poff, fua)
+			: nowait ? vl_io_readv_nowait(p, mi, sub, k, got, poff)
+				 : vl_io_readv(p, mi, sub, k, got, poff);
 		if (r)
 			return r;
 		n -= got;
@@ -113,8 +114,8 @@ static void cursor_zero(struct cursor *c, size_t n)
 	}
 }
 
-static int vol_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off,
-		     int rwf)
+static inline __attribute__((always_inline)) int
+vol_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off, bool nowait)
 {
 	struct vl_pool *p = v->pool;
 	bool ovf;
@@ -129,10 +130,14 @@ static int vol_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint
 		uint32_t e = vl_map_lookup(v, off >> p->ext_shift);
 		if (e) {
 			uint64_t poff = vl_ext_off(p, vl_entry_local(e)) + (off & mask);
-			r = iovcnt <= 1024
-				    ? vl_io_readv(p, vl_entry_member(e), iov, iovcnt, len, poff, rwf)
-				    : member_rw(p, &(struct cursor){iov, iovcnt, 0, 0},
-						vl_entry_member(e), poff, len, false, false, rwf);
+			uint32_t mi = vl_entry_member(e);
+			if (iovcnt > 1024)
+				r = member_rw(p, &(struct cursor){iov, iovcnt, 0, 0}, mi, poff, len,
+					      false, false, nowait);
+			else if (nowait)
+				r = vl_io_readv_nowait(p, mi, iov, iovcnt, len, poff);
+			else
+				r = vl_io_readv(p, mi, iov, iovcnt, len, poff);
 			io_exit(v, ep);
 			return r;
 		}
@@ -144,7 +149,7 @@ static int vol_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint
 		uint32_t e = vl_map_lookup(v, off >> p->ext_shift);
 		if (e)
 			r = member_rw(p, &c, vl_entry_member(e),
-				      vl_ext_off(p, vl_entry_local(e)) + inoff, n, false, false, rwf);
+				      vl_ext_off(p, vl_entry_local(e)) + inoff, n, false, false, nowait);
 		else
 			cursor_zero(&c, n);
 		off += n;
@@ -156,12 +161,12 @@ static int vol_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint
 
 int vl_vol_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off)
 {
-	return vol_readv(v, iov, iovcnt, off, 0);
+	return vol_readv(v, iov, iovcnt, off, false);
 }
 
 int vl_vol_try_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off)
 {
-	return vol_readv(v, iov, iovcnt, off, RWF_NOWAIT);
+	return vol_readv(v, iov, iovcnt, off, true);
 }
 
 /* Slow path of a write: map the extent.  Returns the entry or -errno. */
@@ -223,7 +228,7 @@ int vl_vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_
 		}
 		r = member_rw(p, &c, vl_entry_member((uint32_t)e),
 			      vl_ext_off(p, vl_entry_local((uint32_t)e)) + inoff, n, true,
-			      fua && !allocated, 0);
+			      fua && !allocated, false);
 		off += n;
 		len -= n;
 	}
@@ -268,7 +273,7 @@ int vl_vol_try_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uin
 					 vl_ext_off(p, vl_entry_local(e)) + inoff, false);
 		else
 			r = member_rw(p, &c, vl_entry_member(e), vl_ext_off(p, vl_entry_local(e)) + inoff,
-				      n, true, false, 0);
+				      n, true, false, false);
 		off += n;
 		len -= n;
 	}

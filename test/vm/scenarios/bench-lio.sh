@@ -2,19 +2,27 @@
 # loopback) in one guest, same kernel, same backing file system (the guest's tmpfs),
 # against (a) LIO's kernel fileio backstore, (b) tcmu-runner's user:qcow on a
 # preallocated qcow2, (c) user:vlun on a fresh thin volume, (d) user:vlun on a fully
-# allocated one.  Prints IOPS, MB/s and the ratios vlun/fileio and vlun/qcow.
-#   test/vm/vm-run bench-lio [SECONDS-PER-ROW]
+# allocated one, and (e) the allocated one again with the handler's fast path off
+# (VLUN_FAST_PATH=0: every READ/WRITE through tcmu-runner's worker queue).  Prints IOPS,
+# MB/s and the ratios vlun/fileio, vlun/qcow and fast path on/off; then a thin volume's
+# first writes (each one allocates an extent) against the same writes when allocated.
+#   test/vm/vm-run bench-lio [SECONDS-PER-CELL]
 secs=${1:-5}
 size=$((128 << 20))
 # tcmu-runner loads Debian's qcow handler and ours from one directory
 mkdir -p /run/handlers
 ln -sf /usr/lib/x86_64-linux-gnu/tcmu-runner/handler_qcow.so /run/handlers/
 ln -sf "$VLUN_BUILD/handler/tcmu/handler_vlun.so" /run/handlers/
-kill $RUNNER_PID; while kill -0 $RUNNER_PID 2>/dev/null; do sleep 0.1; done
-VLUN_HANDLER_PATH=/run/handlers vm_start_runner
+restart_runner() { # restart_runner [FAST-PATH (1 on, 0 off)]
+	kill $RUNNER_PID; while kill -0 $RUNNER_PID 2>/dev/null; do sleep 0.1; done
+	VLUN_FAST_PATH=${1:-1} VLUN_HANDLER_PATH=/run/handlers vm_start_runner
+}
+restart_runner
 make_pool p 160M 2 --extent-size 1M
 $VLUNCTL -q vol create p/fresh 128M
 $VLUNCTL -q vol create p/full 128M
+make_pool big 4G 2 --extent-size 1M             # sparse: first writes touch 4 KiB per extent
+$VLUNCTL -q vol create big/first 12G
 truncate -s $size /var/lib/vlun/fileio.img
 qemu-img create -q -f qcow2 -o preallocation=full /var/lib/vlun/q.qcow2 $size
 fileio_backstore fio0 /var/lib/vlun/fileio.img $size
@@ -23,32 +31,72 @@ echo -n "dev_config=qcow//var/lib/vlun/q.qcow2" >$d/control; echo -n "dev_size=$
 echo -n 1 >$d/enable; echo "qcowbench0000001" >$d/wwn/vpd_unit_serial
 user_backstore fresh p/fresh $size
 user_backstore full p/full $size
+user_backstore first big/first $((12 << 30))
 iscsi_export 0 fileio_1/fio0; iscsi_export 1 user_2/qcow0
-iscsi_export 2 user_1/fresh; iscsi_export 3 user_1/full
+iscsi_export 2 user_1/fresh; iscsi_export 3 user_1/full; iscsi_export 4 user_1/first
 iscsi_login >/dev/null || { fail "iSCSI login"; exit 1; }
 declare -A DEV
-for l in 0 1 2 3; do DEV[$l]=$(lun_disk $l) || { fail "no disk for LUN $l"; exit 1; }; done
+disks() { for l in 0 1 2 3 4; do DEV[$l]=$(lun_disk $l) || { fail "no disk for LUN $l"; exit 1; }; done; }
+disks
 # allocate the "full" volume and fill the fileio file and the qcow2 image with data
 for l in 0 1 3; do fio --name=fill --filename=${DEV[$l]} --direct=1 --ioengine=libaio --iodepth=8 \
 	--rw=write --bs=1M --output=/dev/null; done
 sg_sync ${DEV[3]}
-run() { # run LUN RW BS QD [MIX] -> "iops mbps"
-	local extra=; [ -n "${5:-}" ] && extra="--rwmixread=$5"
-	fio --name=b --filename=${DEV[$1]} --direct=1 --ioengine=libaio --rw=$2 --bs=$3 --iodepth=$4 \
-		$extra --runtime=$secs --time_based --output-format=json |
+fio_run() { # fio_run LUN FIO-ARGS... -> "iops mbps"
+	local lun=$1; shift
+	fio --name=b --filename=${DEV[$lun]} --direct=1 --ioengine=libaio "$@" --output-format=json |
 		jq -r '[.jobs[0].read.iops + .jobs[0].write.iops, (.jobs[0].read.bw + .jobs[0].write.bw) / 1024] | map(floor) | join(" ")'
 }
+run() { # run LUN RW BS QD [MIX] -> "iops mbps", time based
+	local extra=; [ -n "${5:-}" ] && extra="--rwmixread=$5"
+	fio_run $1 --rw=$2 --bs=$3 --iodepth=$4 $extra --runtime=$secs --time_based
+}
+ratio() { awk "BEGIN{printf \"%.2fx\", $1/($2?$2:1)}"; }
 rows=("4k randread QD1:randread 4k 1" "4k randread QD16:randread 4k 16" "4k randwrite QD1:randwrite 4k 1"
       "4k randwrite QD16:randwrite 4k 16" "64k randrw 70/30 QD16:randrw 64k 16 70"
       "1M seq read QD8:read 1M 8" "1M seq write QD8:write 1M 8")
-out=$VLUN_OUT/bench-lio.txt
-printf '%-22s %9s %9s %9s %9s %12s %10s %8s %8s\n' row "fileio" "qcow" "vlun-thin" "vlun" \
-	"(IOPS)" "vlun MB/s" "/fileio" "/qcow" | tee $out
-for r in "${rows[@]}"; do
-	name=${r%%:*}; set -- ${r#*:}
-	read fi fm <<<"$(run 0 "$@")"; read qi qm <<<"$(run 1 "$@")"
-	read ti tm <<<"$(run 2 "$@")"; read vi vm <<<"$(run 3 "$@")"
-	printf '%-22s %9s %9s %9s %9s %12s %10s %8s %8s\n' "$name" $fi $qi $ti $vi "" $vm \
-		"$(awk "BEGIN{printf \"%.2fx\", $vi/($fi?$fi:1)}")" "$(awk "BEGIN{printf \"%.2fx\", $vi/($qi?$qi:1)}")" | tee -a $out
+declare -A R
+for i in "${!rows[@]}"; do
+	set -- ${rows[$i]#*:}
+	for l in 0 1 2 3; do R[$i,$l]=$(run $l "$@"); done
 done
+# first writes: a sequential run that skips to the next 1 MiB extent after each 4 KiB
+# write (or writes whole 1 MiB extents), every write allocating, against the same pattern
+# on the allocated volume
+frows=("4k first writes QD1:1 4k 1020k 2G" "4k first writes QD16:16 4k 1020k 4G" "1M first writes QD8:8 1M 0 160M")
+declare -A F
+off=0
+for i in "${!frows[@]}"; do
+	set -- ${frows[$i]#*:}
+	F[$i,0]=$(fio_run 4 --rw=write:$3 --bs=$2 --iodepth=$1 --offset=$off --size=$4)
+	F[$i,1]=$(fio_run 3 --rw=write:$3 --bs=$2 --iodepth=$1 --runtime=$secs --time_based)
+	off=$(( off + ($(numfmt --from=iec ${4}) ) ))
+done
+alloc=$($VLUNCTL --json vol show big/first | jq .allocated)
+# the allocated volume once more with the fast path off
+iscsi_logout
+restart_runner 0
+iscsi_login >/dev/null || { fail "iSCSI re-login"; exit 1; }
+disks
+for i in "${!rows[@]}"; do R[$i,4]=$(run 3 ${rows[$i]#*:}); done
+
+out=$VLUN_OUT/bench-lio.txt
+{
+printf 'IOPS; %s s per cell; fast path off = VLUN_FAST_PATH=0\n' $secs
+printf '%-22s %8s %8s %9s %8s %9s %10s %8s %8s %9s\n' row fileio qcow vlun-thin vlun "vlun-fpoff" \
+	"vlun MB/s" "/fileio" "/qcow" "/fp off"
+for i in "${!rows[@]}"; do
+	read fi _ <<<"${R[$i,0]}"; read qi _ <<<"${R[$i,1]}"; read ti _ <<<"${R[$i,2]}"
+	read vi vm <<<"${R[$i,3]}"; read si _ <<<"${R[$i,4]}"
+	printf '%-22s %8s %8s %9s %8s %9s %10s %8s %8s %9s\n' "${rows[$i]%%:*}" $fi $qi $ti $vi $si $vm \
+		$(ratio $vi $fi) $(ratio $vi $qi) $(ratio $vi $si)
+done
+echo
+printf '%-22s %12s %10s %8s\n' row "thin first" allocated "ratio"
+for i in "${!frows[@]}"; do
+	read a _ <<<"${F[$i,0]}"; read b _ <<<"${F[$i,1]}"
+	printf '%-22s %12s %10s %8s\n' "${frows[$i]%%:*}" $a $b $(ratio $a $b)
+done
+printf 'extents allocated by the first-write rows: %s MiB\n' $((alloc >> 20))
+} | tee $out
 figure "table in bench-lio.txt ($secs s per cell)"
