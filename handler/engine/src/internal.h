@@ -166,6 +166,8 @@ VL_HIDDEN int vl_io_readv_nowait(struct vl_pool *p, uint32_t mi, const struct io
 VL_HIDDEN int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt,
 			   size_t len, uint64_t off, bool fua);
 VL_HIDDEN int vl_io_sync(struct vl_pool *p, uint32_t mi);
+/* 0 when the range of a member file is a hole (reads zeros, nothing to zero), else -EAGAIN */
+VL_HIDDEN int vl_io_is_hole(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len);
 VL_HIDDEN int vl_io_zero(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len,
 			  bool dealloc);
 VL_HIDDEN int vl_member_open(struct vl_member *m, const char *path, bool rdonly,
@@ -232,7 +234,7 @@ VL_HIDDEN int vl_vol_load(struct vl_pool *p, const struct vl_volhdr *vh, uint32_
 			  struct vl_vol **out);
 VL_HIDDEN void vl_vol_grace(struct vl_vol *v);
 VL_HIDDEN int vl_vol_set_entry(struct vl_vol *v, uint64_t vext, uint32_t entry);
-VL_HIDDEN int vl_vol_alloc_ext(struct vl_vol *v, uint64_t vext, uint32_t *entry);
+VL_HIDDEN int vl_vol_alloc_ext(struct vl_vol *v, uint64_t vext, bool nowait, uint32_t *entry);
 VL_HIDDEN int vl_vol_unmap_ext(struct vl_vol *v, uint64_t vext);
 VL_HIDDEN int vl_random(void *buf, size_t len);
 VL_HIDDEN struct vl_vol *vl_vol_find(struct vl_pool *p, const char *name);

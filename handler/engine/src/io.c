@@ -333,6 +333,17 @@ int vl_io_sync(struct vl_pool *p, uint32_t mi)
 	return 0;
 }
 
+int vl_io_is_hole(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len)
+{
+	struct vl_member *m = &p->m[mi];
+	if (p->fault || !m->punch_ok)
+		return -EAGAIN;
+	off_t data = lseek(m->fd, (off_t)off, SEEK_DATA);
+	if ((data < 0 && errno == ENXIO) || (data >= 0 && (uint64_t)data >= off + len))
+		return 0;
+	return -EAGAIN;
+}
+
 /* Make [off, off+len) of a member read as zeros.  `dealloc`: give the space
  * back to the file system (discard) rather than keep it allocated (a fresh
  * extent about to be written: zeroing in place is cheaper there). */
@@ -354,14 +365,11 @@ int vl_io_zero(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len, bool 
 		atomic_store(&m->data_dirty, true);
 		return r;
 	}
-	if (m->punch_ok && !dealloc) {
-		/* A fresh extent that is a hole already reads as zeros: leave it a
-		 * hole (the host file stays sparse).  One that holds old data is
-		 * zeroed in place, keeping the space the host had given it. */
-		off_t data = lseek(m->fd, (off_t)off, SEEK_DATA);
-		if ((data < 0 && errno == ENXIO) || (data >= 0 && (uint64_t)data >= off + len))
-			return 0;
-	}
+	/* A fresh extent that is a hole already reads as zeros: leave it a hole (the host
+	 * file stays sparse).  One that holds old data is zeroed in place, keeping the
+	 * space the host had given it. */
+	if (!dealloc && vl_io_is_hole(p, mi, off, len) == 0)
+		return 0;
 	if (m->punch_ok) {
 		int mode = (dealloc ? FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE) | FALLOC_FL_KEEP_SIZE;
 		if (fallocate(m->fd, mode, (off_t)off, (off_t)len) == 0 ||

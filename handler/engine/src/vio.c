@@ -176,7 +176,7 @@ static int64_t map_for_write(struct vl_vol *v, uint64_t vext, bool *allocated)
 	uint32_t e = vl_map_lookup(v, vext);
 	if (e)
 		return e;
-	int r = vl_vol_alloc_ext(v, vext, &e);
+	int r = vl_vol_alloc_ext(v, vext, false, &e);
 	if (r)
 		return r;
 	*allocated = true;
@@ -239,11 +239,23 @@ int vl_vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_
 	return r;
 }
 
+/* The fast path's allocation: only when the volume lock is free and the new extent
+ * needs no zeroing (a hole of a member file).  The entry, or -EAGAIN. */
+static int64_t map_nowait(struct vl_vol *v, uint64_t vext)
+{
+	if (pthread_mutex_trylock(&v->lock))
+		return -EAGAIN;
+	uint32_t e = vl_map_lookup(v, vext);
+	int r = e ? 0 : vl_vol_alloc_ext(v, vext, true, &e);
+	pthread_mutex_unlock(&v->lock);
+	return r ? -EAGAIN : (int64_t)e; /* a full pool: the blocking call reports it */
+}
+
 /*
- * A write that cannot wait: only into extents already mapped, whole pages
- * (a partial page may first be read from the device), not FUA, not under
- * fault injection.  Anything else is -EAGAIN, possibly after part of the
- * data was written; the caller repeats the whole write with vl_vol_writev.
+ * A write that cannot wait: whole pages (a partial page may first be read from
+ * the device), not FUA, not under fault injection, into extents mapped or
+ * mappable without zeroing.  Anything else is -EAGAIN, possibly after part of
+ * the data was written; the caller repeats the whole write with vl_vol_writev.
  */
 int vl_vol_try_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off)
 {
@@ -263,17 +275,18 @@ int vl_vol_try_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uin
 	while (len && !r) {
 		uint64_t inoff = off & mask;
 		size_t n = (size_t)in_extent(p, inoff, len);
-		uint32_t e = vl_map_lookup(v, off >> p->ext_shift);
-		if (!e) {
-			r = -EAGAIN;
+		int64_t e = vl_map_lookup(v, off >> p->ext_shift);
+		if (!e && (e = map_nowait(v, off >> p->ext_shift)) < 0) {
+			r = (int)e;
 			break;
 		}
 		if (n == len && c.i == 0 && c.off == 0 && iovcnt <= 1024)
-			r = vl_io_writev(p, vl_entry_member(e), iov, iovcnt, len,
-					 vl_ext_off(p, vl_entry_local(e)) + inoff, false);
+			r = vl_io_writev(p, vl_entry_member((uint32_t)e), iov, iovcnt, len,
+					 vl_ext_off(p, vl_entry_local((uint32_t)e)) + inoff, false);
 		else
-			r = member_rw(p, &c, vl_entry_member(e), vl_ext_off(p, vl_entry_local(e)) + inoff,
-				      n, true, false, false);
+			r = member_rw(p, &c, vl_entry_member((uint32_t)e),
+				      vl_ext_off(p, vl_entry_local((uint32_t)e)) + inoff, n, true, false,
+				      false);
 		off += n;
 		len -= n;
 	}
@@ -353,7 +366,7 @@ int vl_vol_preallocate(struct vl_vol *v, uint64_t off, uint64_t len)
 	for (uint64_t x = first; x <= last && !r; x++) {
 		uint32_t e;
 		if (!vl_map_lookup(v, x))
-			r = vl_vol_alloc_ext(v, x, &e);
+			r = vl_vol_alloc_ext(v, x, false, &e);
 	}
 	return r;
 }

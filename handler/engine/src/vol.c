@@ -230,8 +230,9 @@ int vl_vol_set_entry(struct vl_vol *v, uint64_t vext, uint32_t entry)
 	return 0;
 }
 
-/* Caller holds v->lock.  Allocate, zero and map the extent at vext. */
-int vl_vol_alloc_ext(struct vl_vol *v, uint64_t vext, uint32_t *entry)
+/* Caller holds v->lock.  Allocate, zero and map the extent at vext.  nowait: only an
+ * extent that needs no zeroing (a hole in a member file), else -EAGAIN. */
+int vl_vol_alloc_ext(struct vl_vol *v, uint64_t vext, bool nowait, uint32_t *entry)
 {
 	struct vl_pool *p = v->pool;
 	uint32_t e;
@@ -239,8 +240,9 @@ int vl_vol_alloc_ext(struct vl_vol *v, uint64_t vext, uint32_t *entry)
 	if (r)
 		return r;
 	/* the previous owner's data must never show through */
-	r = vl_io_zero(p, vl_entry_member(e), vl_ext_off(p, vl_entry_local(e)), p->extent_size,
-		       false);
+	uint64_t eoff = vl_ext_off(p, vl_entry_local(e));
+	r = nowait ? vl_io_is_hole(p, vl_entry_member(e), eoff, p->extent_size)
+		   : vl_io_zero(p, vl_entry_member(e), eoff, p->extent_size, false);
 	if (!r)
 		r = vl_vol_set_entry(v, vext, e);
 	if (r) {
@@ -565,7 +567,7 @@ static int fill(struct vl_vol *v, uint64_t from, uint64_t to, const struct vl_vo
 		uint32_t e;
 		if (vl_map_lookup(v, x))
 			continue;
-		int r = vl_vol_alloc_ext(v, x, &e);
+		int r = vl_vol_alloc_ext(v, x, false, &e);
 		if (r)
 			return r;
 		if ((x & 255) == 0 || x + 1 == to)
