@@ -6,8 +6,10 @@
 # (VLUN_FAST_PATH=0: every READ/WRITE through tcmu-runner's worker queue).  Prints IOPS,
 # MB/s and the ratios vlun/fileio, vlun/qcow and fast path on/off; then a thin volume's
 # first writes (each one allocates an extent) against the same writes when allocated.
-#   test/vm/vm-run bench-lio [SECONDS-PER-CELL]
+# Each cell is the median of ROUNDS runs (rounds interleave the backstores).
+#   test/vm/vm-run bench-lio [SECONDS-PER-CELL [ROUNDS]]
 secs=${1:-5}
+rounds=${2:-1}
 size=$((128 << 20))
 # tcmu-runner loads Debian's qcow handler and ours from one directory
 mkdir -p /run/handlers
@@ -52,51 +54,63 @@ run() { # run LUN RW BS QD [MIX] -> "iops mbps", time based
 	fio_run $1 --rw=$2 --bs=$3 --iodepth=$4 $extra --runtime=$secs --time_based
 }
 ratio() { awk "BEGIN{printf \"%.2fx\", $1/($2?$2:1)}"; }
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+declare -A R M F
+add() { # add ARRAY-KEY "iops mbps": one more round's figures
+	local i m; read i m <<<"$2"; R[$1]+="$i "; M[$1]+="$m "
+}
 rows=("4k randread QD1:randread 4k 1" "4k randread QD16:randread 4k 16" "4k randwrite QD1:randwrite 4k 1"
       "4k randwrite QD16:randwrite 4k 16" "64k randrw 70/30 QD16:randrw 64k 16 70"
       "1M seq read QD8:read 1M 8" "1M seq write QD8:write 1M 8")
-declare -A R
-for i in "${!rows[@]}"; do
-	set -- ${rows[$i]#*:}
-	for l in 0 1 2 3; do R[$i,$l]=$(run $l "$@"); done
+for round in $(seq $rounds); do
+	for i in "${!rows[@]}"; do
+		for l in 0 1 2 3; do add $i,$l "$(run $l ${rows[$i]#*:})"; done
+	done
 done
 # first writes: a sequential run that skips to the next 1 MiB extent after each 4 KiB
 # write (or writes whole 1 MiB extents), every write allocating, against the same pattern
-# on the allocated volume
+# on the allocated volume; between rounds the thin volume is discarded (its extents
+# become holes again) and flushed
 frows=("4k first writes QD1:1 4k 1020k 2G" "4k first writes QD16:16 4k 1020k 4G" "1M first writes QD8:8 1M 0 160M")
-declare -A F
-off=0
-for i in "${!frows[@]}"; do
-	set -- ${frows[$i]#*:}
-	F[$i,0]=$(fio_run 4 --rw=write:$3 --bs=$2 --iodepth=$1 --offset=$off --size=$4)
-	F[$i,1]=$(fio_run 3 --rw=write:$3 --bs=$2 --iodepth=$1 --runtime=$secs --time_based)
-	off=$(( off + ($(numfmt --from=iec ${4}) ) ))
+for round in $(seq $rounds); do
+	off=0
+	for i in "${!frows[@]}"; do
+		set -- ${frows[$i]#*:}
+		add f$i,0 "$(fio_run 4 --rw=write:$3 --bs=$2 --iodepth=$1 --offset=$off --size=$4)"
+		add f$i,1 "$(fio_run 3 --rw=write:$3 --bs=$2 --iodepth=$1 --runtime=$secs --time_based)"
+		off=$((off + $(numfmt --from=iec $4)))
+	done
+	sg_sync ${DEV[4]}
+	[ $round = 1 ] && alloc=$($VLUNCTL --json vol show big/first | jq .allocated)
+	blkdiscard ${DEV[4]} && sg_sync ${DEV[4]} || { fail "discard of the first-write volume"; exit 1; }
 done
-alloc=$($VLUNCTL --json vol show big/first | jq .allocated)
 # the allocated volume once more with the fast path off
 iscsi_logout
 restart_runner 0
 iscsi_login >/dev/null || { fail "iSCSI re-login"; exit 1; }
 disks
-for i in "${!rows[@]}"; do R[$i,4]=$(run 3 ${rows[$i]#*:}); done
+for round in $(seq $rounds); do
+	for i in "${!rows[@]}"; do add $i,4 "$(run 3 ${rows[$i]#*:})"; done
+done
+med() { echo ${R[$1]} | median; }
 
 out=$VLUN_OUT/bench-lio.txt
 {
-printf 'IOPS; %s s per cell; fast path off = VLUN_FAST_PATH=0\n' $secs
+printf 'IOPS, median of %s round(s) of %s s per cell; fp off = VLUN_FAST_PATH=0\n' $rounds $secs
 printf '%-22s %8s %8s %9s %8s %9s %10s %8s %8s %9s\n' row fileio qcow vlun-thin vlun "vlun-fpoff" \
 	"vlun MB/s" "/fileio" "/qcow" "/fp off"
 for i in "${!rows[@]}"; do
-	read fi _ <<<"${R[$i,0]}"; read qi _ <<<"${R[$i,1]}"; read ti _ <<<"${R[$i,2]}"
-	read vi vm <<<"${R[$i,3]}"; read si _ <<<"${R[$i,4]}"
+	fi=$(med $i,0); qi=$(med $i,1); ti=$(med $i,2); vi=$(med $i,3); si=$(med $i,4)
+	vm=$(echo ${M[$i,3]} | median)
 	printf '%-22s %8s %8s %9s %8s %9s %10s %8s %8s %9s\n' "${rows[$i]%%:*}" $fi $qi $ti $vi $si $vm \
 		$(ratio $vi $fi) $(ratio $vi $qi) $(ratio $vi $si)
 done
 echo
 printf '%-22s %12s %10s %8s\n' row "thin first" allocated "ratio"
 for i in "${!frows[@]}"; do
-	read a _ <<<"${F[$i,0]}"; read b _ <<<"${F[$i,1]}"
+	a=$(med f$i,0); b=$(med f$i,1)
 	printf '%-22s %12s %10s %8s\n' "${frows[$i]%%:*}" $a $b $(ratio $a $b)
 done
-printf 'extents allocated by the first-write rows: %s MiB\n' $((alloc >> 20))
+printf 'extents allocated by one round of first writes: %s MiB\n' $((alloc >> 20))
 } | tee $out
-figure "table in bench-lio.txt ($secs s per cell)"
+figure "table in bench-lio.txt ($rounds x $secs s per cell)"
