@@ -192,8 +192,22 @@ static int write_guard(struct vl_vol *v)
 	return 0;
 }
 
-int vl_vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off,
-		  unsigned flags)
+/* The fast path's allocation: only when the volume lock is free and the new extent
+ * needs no zeroing (a hole of a member file).  The entry, or -EAGAIN. */
+static int64_t map_nowait(struct vl_vol *v, uint64_t vext)
+{
+	if (pthread_mutex_trylock(&v->lock))
+		return -EAGAIN;
+	uint32_t e = vl_map_lookup(v, vext);
+	int r = e ? 0 : vl_vol_alloc_ext(v, vext, true, &e);
+	pthread_mutex_unlock(&v->lock);
+	return r ? -EAGAIN : (int64_t)e; /* a full pool: the blocking call reports it */
+}
+
+/* nowait: see vl_vol_try_writev */
+static inline __attribute__((always_inline)) int
+vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off, bool fua,
+	   bool nowait)
 {
 	struct vl_pool *p = v->pool;
 	bool ovf;
@@ -203,7 +217,9 @@ int vl_vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_
 	int r = write_guard(v);
 	if (r)
 		return r;
-	bool fua = flags & VL_IO_FUA, allocated = false;
+	if (nowait && (p->fault || ((off | len) & p->page_mask)))
+		return -EAGAIN;
+	bool allocated = false;
 	uint64_t mask = p->extent_size - 1;
 	uint32_t ep = io_enter(v);
 	if ((off & mask) + len <= p->extent_size && iovcnt <= 1024) {
@@ -221,7 +237,8 @@ int vl_vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_
 		size_t n = (size_t)in_extent(p, inoff, len);
 		int64_t e = vl_map_lookup(v, off >> p->ext_shift);
 		if (!e)
-			e = map_for_write(v, off >> p->ext_shift, &allocated);
+			e = nowait ? map_nowait(v, off >> p->ext_shift)
+				   : map_for_write(v, off >> p->ext_shift, &allocated);
 		if (e < 0) {
 			r = (int)e;
 			break;
@@ -239,16 +256,10 @@ int vl_vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_
 	return r;
 }
 
-/* The fast path's allocation: only when the volume lock is free and the new extent
- * needs no zeroing (a hole of a member file).  The entry, or -EAGAIN. */
-static int64_t map_nowait(struct vl_vol *v, uint64_t vext)
+int vl_vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off,
+		  unsigned flags)
 {
-	if (pthread_mutex_trylock(&v->lock))
-		return -EAGAIN;
-	uint32_t e = vl_map_lookup(v, vext);
-	int r = e ? 0 : vl_vol_alloc_ext(v, vext, true, &e);
-	pthread_mutex_unlock(&v->lock);
-	return r ? -EAGAIN : (int64_t)e; /* a full pool: the blocking call reports it */
+	return vol_writev(v, iov, iovcnt, off, flags & VL_IO_FUA, false);
 }
 
 /*
@@ -259,39 +270,7 @@ static int64_t map_nowait(struct vl_vol *v, uint64_t vext)
  */
 int vl_vol_try_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off)
 {
-	struct vl_pool *p = v->pool;
-	bool ovf;
-	size_t len = iov_total(iov, iovcnt, &ovf);
-	if (ovf || range_ok(v, off, len))
-		return -ERANGE;
-	int r = write_guard(v);
-	if (r)
-		return r;
-	if (p->fault || ((off | len) & p->page_mask))
-		return -EAGAIN;
-	uint64_t mask = p->extent_size - 1;
-	uint32_t ep = io_enter(v);
-	struct cursor c = {iov, iovcnt, 0, 0};
-	while (len && !r) {
-		uint64_t inoff = off & mask;
-		size_t n = (size_t)in_extent(p, inoff, len);
-		int64_t e = vl_map_lookup(v, off >> p->ext_shift);
-		if (!e && (e = map_nowait(v, off >> p->ext_shift)) < 0) {
-			r = (int)e;
-			break;
-		}
-		if (n == len && c.i == 0 && c.off == 0 && iovcnt <= 1024)
-			r = vl_io_writev(p, vl_entry_member((uint32_t)e), iov, iovcnt, len,
-					 vl_ext_off(p, vl_entry_local((uint32_t)e)) + inoff, false);
-		else
-			r = member_rw(p, &c, vl_entry_member((uint32_t)e),
-				      vl_ext_off(p, vl_entry_local((uint32_t)e)) + inoff, n, true, false,
-				      false);
-		off += n;
-		len -= n;
-	}
-	io_exit(v, ep);
-	return r;
+	return vol_writev(v, iov, iovcnt, off, false, true);
 }
 
 int vl_vol_read(struct vl_vol *v, void *buf, size_t len, uint64_t off)
