@@ -277,15 +277,25 @@ fail:
 	return r;
 }
 
+/*
+ * handle_cmd runs on the LUN's command thread and, during a runner recovery (reopen),
+ * can be called after the runner waited for its commands and before it calls close:
+ * it looks the LUN up under this lock, and close unhooks the LUN under it first.
+ * Writer-preferring, so a close is not starved by the command threads of other LUNs.
+ */
+static pthread_rwlock_t life_lock;
+
 static void vlun_close(struct tcmu_device *dev)
 {
+	pthread_rwlock_wrlock(&life_lock);
 	struct vdev *v = vd(dev);
+	tcmur_dev_set_private(dev, NULL);
+	pthread_rwlock_unlock(&life_lock);
 	if (!v)
 		return;
 	int r = vl_vol_flush(v->vol);
 	if (r)
 		vl_dev_err(dev, "final flush failed: %s\n", strerror(-r));
-	tcmur_dev_set_private(dev, NULL);
 	vdev_free(v);
 }
 
@@ -479,8 +489,10 @@ static int block_status(void *ctx, uint64_t off, uint64_t len, bool *mapped, uin
  * wait (a read miss, an extent to zero, FUA or write cache off, a partial page,
  * a COMPARE AND WRITE in progress), is big, or is not plainly valid goes back to the runner
  * (NOT_HANDLED), which checks it and queues it to the worker threads as before.
- * The runner's implicit-ALUA check is not needed here: it applies only to
- * handlers with a lock callback, which this one does not have.
+ * The runner's ALUA check is skipped here: with implicit ALUA (what vlun-config sets
+ * up) it applies only to handlers with a lock callback, which this one does not have;
+ * explicit ALUA is not supported by tcmu-runner 1.5.4 (it then fences the commands it
+ * handles; this path would not).  A lock callback added later must be checked here.
  */
 static bool fast_path = true;
 /* Bigger transfers go to the workers: their copies run in parallel there, which
@@ -518,12 +530,8 @@ static int fast_rw(struct tcmu_device *dev, struct vdev *v, struct tcmulib_cmd *
 	return vlun_status(r, rw->write, lc->sense_buf);
 }
 
-static int vlun_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
+static int handle_cmd(struct tcmu_device *dev, struct vdev *v, struct tcmulib_cmd *lc)
 {
-	struct tcmulib_cmd *lc = cmd->lib_cmd;
-	struct vdev *v = vd(dev);
-	if (!v) /* between close and open: the runner answers BUSY */
-		return TCMU_STS_NOT_HANDLED;
 	if (lc->cdb[0] == 0x9e && (lc->cdb[1] & 0x1f) == 0x12) /* GET LBA STATUS */
 		return vlun_get_lba_status(lc->cdb, lc->iovec, lc->iov_cnt, v->block_size,
 					   tcmu_dev_get_num_lbas(dev), block_status,
@@ -532,6 +540,21 @@ static int vlun_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 	struct vlun_rw rw;
 	if (sts == TCMU_STS_NOT_HANDLED && fast_path && vlun_cdb_rw(lc->cdb, &rw))
 		sts = fast_rw(dev, v, lc, &rw);
+	return sts;
+}
+
+static int vlun_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
+{
+	/* the runner cancels this thread when the device goes away: never inside the
+	 * engine (its grace-period count and the COMPARE AND WRITE lock would leak) */
+	int cs;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cs);
+	pthread_rwlock_rdlock(&life_lock);
+	struct vdev *v = vd(dev);
+	/* no LUN between close and open: NOT_HANDLED, and the runner answers BUSY */
+	int sts = v ? handle_cmd(dev, v, cmd->lib_cmd) : TCMU_STS_NOT_HANDLED;
+	pthread_rwlock_unlock(&life_lock);
+	pthread_setcancelstate(cs, NULL);
 	return sts;
 }
 
@@ -562,6 +585,11 @@ static struct tcmur_handler vlun_handler = {
 EXPORT int handler_init(void);
 EXPORT int handler_init(void)
 {
+	pthread_rwlockattr_t la;
+	pthread_rwlockattr_init(&la);
+	pthread_rwlockattr_setkind_np(&la, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&life_lock, &la);
+	pthread_rwlockattr_destroy(&la);
 	/* worker threads per LUN; VLUN_NR_THREADS overrides (0-64; 0 = inline on the LUN thread) */
 	const char *e = getenv("VLUN_NR_THREADS");
 	if (e) {

@@ -5,7 +5,8 @@
  * the cut, undo a random subset of the writes not yet synced (power loss).
  * Reopen every time and assert: the pool opens, `pool check` finds nothing
  * left to repair, every write flushed before the cut reads back, nothing
- * reads another volume's data, and admin operations are all-or-nothing.
+ * reads another volume's data, every FUA write reads back (flushed or not), and admin
+ * operations are all-or-nothing.
  */
 #include "tutil.h"
 
@@ -109,17 +110,25 @@ static int workload(struct vl_pool *p, struct model *md, uint64_t seed, int step
 			uint32_t b0 = (uint32_t)(tu_rand(&seed) % nbk);
 			if (b0 + n > nbk)
 				n = nbk - b0;
+			uint32_t vers[8];
 			for (uint32_t k = 0; k < n; k++) {
-				uint32_t ver = ++md->next_ver;
+				uint32_t ver = vers[k] = ++md->next_ver;
 				tu_tag(buf + k * BS, m->inc, b0 + k, ver);
 				allow(&m->b[b0 + k], ver);
 			}
 			m->torn_from = (int)b0;
 			m->torn_to = (int)(b0 + n);
-			r = vl_vol_write(m->h, buf, n * BS, (uint64_t)b0 * BS, 0);
+			bool fua = op == 7; /* durable on completion, flush or not */
+			r = vl_vol_write(m->h, buf, n * BS, (uint64_t)b0 * BS, fua ? VL_IO_FUA : 0);
 			if (r)
 				break;
 			m->torn_from = m->torn_to = 0;
+			for (uint32_t k = 0; fua && k < n; k++) {
+				struct bstate *b = &m->b[b0 + k];
+				b->durable = vers[k];
+				b->n = 0;
+				b->any = false;
+			}
 		} else if (op <= 9) { /* flush */
 			r = vl_vol_flush(m->h);
 			if (r)

@@ -152,6 +152,9 @@ struct vl_pool {
 	struct vl_undo *undo;
 	size_t nr_undo, cap_undo;
 	pthread_mutex_t fault_lock;
+	/* per member: a data sync in progress; a flush that finds the member clean waits for
+	 * it, else it could report durability before that fdatasync has finished */
+	pthread_mutex_t sync_lock[VL_MAX_MEMBERS];
 };
 
 /* io.c */
@@ -166,6 +169,8 @@ VL_HIDDEN int vl_io_readv_nowait(struct vl_pool *p, uint32_t mi, const struct io
 VL_HIDDEN int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt,
 			   size_t len, uint64_t off, bool fua);
 VL_HIDDEN int vl_io_sync(struct vl_pool *p, uint32_t mi);
+/* vl_io_sync if the member has data written since its last sync (or one is running) */
+VL_HIDDEN int vl_io_sync_dirty(struct vl_pool *p, uint32_t mi);
 /* 0 when the range of a member file is a hole (reads zeros, nothing to zero), else -EAGAIN */
 VL_HIDDEN int vl_io_is_hole(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len);
 VL_HIDDEN int vl_io_zero(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len,

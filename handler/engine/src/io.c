@@ -310,7 +310,11 @@ int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cn
 					true);
 			return -EIO;
 		}
-		fua = false; /* writes must stay undoable until a sync */
+		/* writes stay undoable until a sync: a FUA write is written, then synced */
+		struct vl_member *m = &p->m[mi];
+		int r2 = rwv_full(m->fd, iov, cnt, len, off, true, 0);
+		atomic_store(&m->data_dirty, true);
+		return r2 || !fua ? r2 : vl_io_sync(p, mi);
 	}
 	struct vl_member *m = &p->m[mi];
 	int r = rwv_full(m->fd, iov, cnt, len, off, true, fua ? RWF_DSYNC : 0);
@@ -319,7 +323,7 @@ int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cn
 	return r;
 }
 
-int vl_io_sync(struct vl_pool *p, uint32_t mi)
+static int sync_locked(struct vl_pool *p, uint32_t mi)
 {
 	if (p->fault && p->fault->crashed)
 		return -EIO;
@@ -331,6 +335,18 @@ int vl_io_sync(struct vl_pool *p, uint32_t mi)
 	}
 	vl_undo_clear(p, mi);
 	return 0;
+}
+
+int vl_io_sync(struct vl_pool *p, uint32_t mi)
+{
+	VL_LOCK_SCOPE(&p->sync_lock[mi]);
+	return sync_locked(p, mi);
+}
+
+int vl_io_sync_dirty(struct vl_pool *p, uint32_t mi)
+{
+	VL_LOCK_SCOPE(&p->sync_lock[mi]);
+	return atomic_load(&p->m[mi].data_dirty) ? sync_locked(p, mi) : 0;
 }
 
 int vl_io_is_hole(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len)

@@ -22,8 +22,10 @@ static struct vl_pool *pool_new(unsigned flags)
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_mutex_init(&p->alloc_lock, NULL);
 	pthread_mutex_init(&p->fault_lock, NULL);
-	for (int i = 0; i < VL_MAX_MEMBERS; i++)
+	for (int i = 0; i < VL_MAX_MEMBERS; i++) {
 		p->m[i].fd = -1;
+		pthread_mutex_init(&p->sync_lock[i], NULL);
+	}
 	p->flags = flags;
 	return p;
 }
@@ -68,6 +70,8 @@ void vl_pool_close(struct vl_pool *p)
 	pthread_mutex_destroy(&p->lock);
 	pthread_mutex_destroy(&p->alloc_lock);
 	pthread_mutex_destroy(&p->fault_lock);
+	for (int i = 0; i < VL_MAX_MEMBERS; i++)
+		pthread_mutex_destroy(&p->sync_lock[i]);
 	free(p);
 }
 

@@ -204,6 +204,20 @@ static int64_t map_nowait(struct vl_vol *v, uint64_t vext)
 	return r ? -EAGAIN : (int64_t)e; /* a full pool: the blocking call reports it */
 }
 
+/* True when a map leaf covering [off, off+len) holds a change not yet committed: a
+ * FUA write through it is durable only once that change is. */
+static bool map_uncommitted(struct vl_vol *v, uint64_t off, uint64_t len)
+{
+	struct vl_pool *p = v->pool;
+	uint64_t first = (off >> p->ext_shift) / VL_PER_PAGE;
+	uint64_t last = ((off + len - 1) >> p->ext_shift) / VL_PER_PAGE;
+	VL_LOCK_SCOPE(&v->lock);
+	for (uint64_t l = first; l <= last && l < v->leaf_cap; l++)
+		if (v->leaf_dirty[l])
+			return true;
+	return false;
+}
+
 /* nowait: see vl_vol_try_writev */
 static inline __attribute__((always_inline)) int
 vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off, bool fua,
@@ -220,7 +234,7 @@ vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off, 
 	if (nowait && (p->fault || ((off | len) & p->page_mask)))
 		return -EAGAIN;
 	bool allocated = false;
-	uint64_t mask = p->extent_size - 1;
+	uint64_t mask = p->extent_size - 1, off0 = off, len0 = len;
 	uint32_t ep = io_enter(v);
 	if ((off & mask) + len <= p->extent_size && iovcnt <= 1024) {
 		uint32_t e = vl_map_lookup(v, off >> p->ext_shift);
@@ -228,6 +242,8 @@ vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off, 
 			r = vl_io_writev(p, vl_entry_member(e), iov, iovcnt, len,
 					 vl_ext_off(p, vl_entry_local(e)) + (off & mask), fua);
 			io_exit(v, ep);
+			if (!r && fua && len && map_uncommitted(v, off, len))
+				r = vl_vol_commit(v);
 			return r;
 		}
 	}
@@ -250,8 +266,9 @@ vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off, 
 		len -= n;
 	}
 	io_exit(v, ep);
-	/* a FUA write that allocated is durable only once its mapping is */
-	if (!r && fua && allocated)
+	/* a FUA write that allocated, or went through a mapping made by an earlier write
+	 * and not committed yet, is durable only once that mapping is */
+	if (!r && fua && len0 && (allocated || map_uncommitted(v, off0, len0)))
 		r = vl_vol_commit(v);
 	return r;
 }

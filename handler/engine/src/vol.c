@@ -321,11 +321,9 @@ static int sync_all(struct vl_pool *p, bool mirrors)
 		bool mirror = false;
 		for (uint32_t k = 0; mirrors && k < p->sb.nr_mirrors; k++)
 			mirror |= p->sb.mirrors[k] == i;
-		if (mirror || atomic_load(&p->m[i].data_dirty)) {
-			int r = vl_io_sync(p, i);
-			if (r)
-				return r;
-		}
+		int r = mirror ? vl_io_sync(p, i) : vl_io_sync_dirty(p, i);
+		if (r)
+			return r;
 	}
 	return 0;
 }
