@@ -3,7 +3,8 @@
 # against (a) LIO's kernel fileio backstore, (b) tcmu-runner's user:qcow on a
 # preallocated qcow2, (c) user:vlun on a fresh thin volume, (d) user:vlun on a fully
 # allocated one, and (e) the allocated one again with the handler's fast path off
-# (VLUN_FAST_PATH=0: every READ/WRITE through tcmu-runner's worker queue).  Prints IOPS,
+# ("fast-path off" on its control socket, for that cell only: every READ/WRITE through
+# tcmu-runner's worker queue).  Prints IOPS,
 # MB/s and the ratios vlun/fileio, vlun/qcow and fast path on/off; then a thin volume's
 # first writes (each one allocates an extent) against the same writes when allocated.
 # Each cell is the median of ROUNDS runs (rounds interleave the backstores).
@@ -15,11 +16,18 @@ size=$((128 << 20))
 mkdir -p /run/handlers
 ln -sf /usr/lib/x86_64-linux-gnu/tcmu-runner/handler_qcow.so /run/handlers/
 ln -sf "$VLUN_BUILD/handler/tcmu/handler_vlun.so" /run/handlers/
-restart_runner() { # restart_runner [FAST-PATH (1 on, 0 off)]
-	kill $RUNNER_PID; while kill -0 $RUNNER_PID 2>/dev/null; do sleep 0.1; done
-	VLUN_FAST_PATH=${1:-1} VLUN_HANDLER_PATH=/run/handlers vm_start_runner
+kill $RUNNER_PID; while kill -0 $RUNNER_PID 2>/dev/null; do sleep 0.1; done
+VLUN_HANDLER_PATH=/run/handlers vm_start_runner
+fast_path() { # fast_path on|off: through the handler's control socket
+	python3 - "$1" <<'PY' || { fail "fast-path $1 on the control socket"; exit 1; }
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(os.environ.get("VLUN_CTL_SOCKET", "/run/vlun/handler.sock"))
+s.sendall(("fast-path %s\n" % sys.argv[1]).encode())
+answer = s.makefile().readline()
+sys.exit(0 if answer.startswith("0 ") else answer)
+PY
 }
-restart_runner
 make_pool p 160M 2 --extent-size 1M
 $VLUNCTL -q vol create p/fresh 128M
 $VLUNCTL -q vol create p/full 128M
@@ -65,6 +73,7 @@ rows=("4k randread QD1:randread 4k 1" "4k randread QD16:randread 4k 16" "4k rand
 for round in $(seq $rounds); do
 	for i in "${!rows[@]}"; do
 		for l in 0 1 2 3; do add $i,$l "$(run $l ${rows[$i]#*:})"; done
+		fast_path off; add $i,4 "$(run 3 ${rows[$i]#*:})"; fast_path on
 	done
 done
 # first writes: a sequential run that skips to the next 1 MiB extent after each 4 KiB
@@ -84,19 +93,11 @@ for round in $(seq $rounds); do
 	[ $round = 1 ] && alloc=$($VLUNCTL --json vol show big/first | jq .allocated)
 	blkdiscard ${DEV[4]} && sg_sync ${DEV[4]} || { fail "discard of the first-write volume"; exit 1; }
 done
-# the allocated volume once more with the fast path off
-iscsi_logout
-restart_runner 0
-iscsi_login >/dev/null || { fail "iSCSI re-login"; exit 1; }
-disks
-for round in $(seq $rounds); do
-	for i in "${!rows[@]}"; do add $i,4 "$(run 3 ${rows[$i]#*:})"; done
-done
 med() { echo ${R[$1]} | median; }
 
 out=$VLUN_OUT/bench-lio.txt
 {
-printf 'IOPS, median of %s round(s) of %s s per cell; fp off = VLUN_FAST_PATH=0\n' $rounds $secs
+printf 'IOPS, median of %s round(s) of %s s per cell; fp off = fast path off for that cell\n' $rounds $secs
 printf '%-22s %8s %8s %9s %8s %9s %10s %8s %8s %9s\n' row fileio qcow vlun-thin vlun "vlun-fpoff" \
 	"vlun MB/s" "/fileio" "/qcow" "/fp off"
 for i in "${!rows[@]}"; do
