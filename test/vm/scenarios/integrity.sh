@@ -69,6 +69,13 @@ check "loop members: overwritten half read after the page cache was dropped" \
 	cmp /tmp/data2 <(dd if=$bdev bs=256k count=256 iflag=direct status=none)
 check "loop members: the reads went to the devices (page cache missed)" \
 	test $(( $(awk '/^pgpgin /{print $2}' /proc/vmstat) - before )) -ge 65536
+ctl() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect("/run/vlun/handler.sock"); s.sendall((sys.argv[1]+"\n").encode()); a=s.makefile().readline(); sys.exit(0 if a.startswith("0 ") else a)' "$1"; }
+check "control socket: fast path off" ctl "fast-path off"
+check "loop members: same data through the workers only" \
+	cmp /tmp/data2 <(dd if=$bdev bs=16k count=4096 iflag=direct status=none)
+check "control socket: fast path on" ctl "fast-path on"
+if ctl "fast-path maybe" 2>/dev/null; then fail "control socket: a bad request was accepted"
+else pass "control socket: a bad request is refused"; fi
 check "loop members: other half intact" \
 	cmp /tmp/data <(dd if=$bdev bs=1M count=64 skip=64 iflag=direct status=none)
 iscsi_logout
