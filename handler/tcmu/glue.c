@@ -91,14 +91,8 @@ int vlun_status(int err, bool write, uint8_t *buf)
 
 bool vlun_cdb_fua(const uint8_t *cdb)
 {
-	switch (cdb[0]) {
-	case 0x2a: /* WRITE(10) */
-	case 0xaa: /* WRITE(12) */
-	case 0x8a: /* WRITE(16) */
-		return cdb[1] & 0x08;
-	default:
-		return false;
-	}
+	struct vlun_rw rw;
+	return vlun_cdb_rw(cdb, &rw) && rw.write && rw.fua;
 }
 
 size_t vlun_iov_copy_out(void *dst, const struct iovec *iov, size_t cnt, size_t n)

@@ -372,9 +372,22 @@ static int finish(struct tcmu_device *dev, struct tcmur_cmd *cmd, int sts)
 }
 
 /* Durable on completion: a FUA CDB, or any write while the write cache is off. */
+static bool durable(const struct vdev *v, bool fua)
+{
+	return fua || !v->wce;
+}
+
 static unsigned write_flags(const struct vdev *v, const struct tcmur_cmd *cmd)
 {
-	return !v->wce || vlun_cdb_fua(cmd->lib_cmd->cdb) ? VL_IO_FUA : 0;
+	return durable(v, vlun_cdb_fua(cmd->lib_cmd->cdb)) ? VL_IO_FUA : 0;
+}
+
+/* Logs a failed write; a full pool and a range error are the initiator's to see. */
+static void write_failed(struct tcmu_device *dev, int r, uint64_t len, uint64_t off)
+{
+	if (r != -ENOSPC && r != -ERANGE)
+		vl_dev_err(dev, "write of %llu at %llu failed: %s\n", (unsigned long long)len,
+			   (unsigned long long)off, strerror(-r));
 }
 
 static int vlun_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,
@@ -392,9 +405,8 @@ static int vlun_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iov
 	pthread_rwlock_rdlock(&v->caw_lock);
 	int r = vl_vol_writev(v->vol, iov, (int)cnt, (uint64_t)off, flags);
 	pthread_rwlock_unlock(&v->caw_lock);
-	if (r && r != -ENOSPC && r != -ERANGE)
-		vl_dev_err(dev, "write of %zu at %lld failed: %s\n", len, (long long)off,
-			   strerror(-r));
+	if (r)
+		write_failed(dev, r, len, (uint64_t)off);
 	return finish(dev, cmd, status(cmd, r, true));
 }
 
@@ -529,13 +541,12 @@ static int fast_rw(struct tcmu_device *dev, struct vdev *v, struct tcmulib_cmd *
 	if (!rw->write) {
 		r = vl_vol_try_readv(v->vol, lc->iovec, (int)lc->iov_cnt, off);
 	} else {
-		if (rw->fua || !v->wce || pthread_rwlock_tryrdlock(&v->caw_lock))
+		if (durable(v, rw->fua) || pthread_rwlock_tryrdlock(&v->caw_lock))
 			return TCMU_STS_NOT_HANDLED;
 		r = vl_vol_try_writev(v->vol, lc->iovec, (int)lc->iov_cnt, off);
 		pthread_rwlock_unlock(&v->caw_lock);
-		if (r && r != -EAGAIN && r != -ENOSPC && r != -ERANGE)
-			vl_dev_err(dev, "write of %llu at %llu failed: %s\n",
-				   (unsigned long long)len, (unsigned long long)off, strerror(-r));
+		if (r && r != -EAGAIN)
+			write_failed(dev, r, len, off);
 	}
 	if (r == -EAGAIN)
 		return TCMU_STS_NOT_HANDLED; /* a worker thread repeats it whole */

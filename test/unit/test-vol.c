@@ -23,6 +23,17 @@ static struct vl_pool *fresh(uint64_t member_size)
 	return p;
 }
 
+/* A fresh pool with one volume `name` as big as all its free extents (*cap bytes). */
+static struct vl_pool *full_volume(uint64_t member_size, const char *name, uint64_t *cap)
+{
+	struct vl_pool *p = fresh(member_size);
+	struct vl_pool_info pi;
+	vl_pool_get_info(p, &pi);
+	*cap = pi.free_extents * EXT;
+	CHECK_OK(vl_vol_create(p, name, *cap, NULL, &d));
+	return p;
+}
+
 static struct vl_pool *reopen(struct vl_pool *p)
 {
 	vl_pool_close(p);
@@ -186,11 +197,9 @@ static void discard_returns_whole_extents_and_zeroes_partial_ranges(void)
 
 static void a_new_volume_never_reads_a_deleted_volumes_data(void)
 {
-	struct vl_pool *p = fresh(16 * MB);
+	uint64_t cap;
+	struct vl_pool *p = full_volume(16 * MB, "old", &cap);
 	struct vl_pool_info pi;
-	vl_pool_get_info(p, &pi);
-	uint64_t cap = pi.free_extents * EXT;
-	CHECK_OK(vl_vol_create(p, "old", cap, NULL, &d));
 	struct vl_vol *v;
 	CHECK_OK(vl_vol_open(p, "old", &v, &d));
 	uint8_t *b = malloc(EXT);
@@ -418,11 +427,8 @@ static void try_io_serves_only_what_needs_no_waiting(void)
  * without zeroing, and nothing reads that data. */
 static void inline_allocation_lost_in_a_crash_leaks_nothing(void)
 {
-	struct vl_pool *p = fresh(8 * MB);
-	struct vl_pool_info pi;
-	vl_pool_get_info(p, &pi);
-	uint64_t cap = pi.free_extents * EXT;
-	CHECK_OK(vl_vol_create(p, "a", cap, NULL, &d));
+	uint64_t cap;
+	struct vl_pool *p = full_volume(8 * MB, "a", &cap);
 	vl_pool_close(p);
 	pid_t pid = fork();
 	CHECK(pid >= 0);

@@ -7,6 +7,7 @@
 set -uo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$SRC"
+. test/up/up-lib.sh
 fails=0
 ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fails=$((fails + 1)); }
@@ -45,12 +46,7 @@ start_up() { # the README's first command, exactly; wait until it says the targe
 	: >$LOG
 	bash -c "$first" >$LOG 2>&1 &
 	UP=$!
-	for i in $(seq 900); do
-		grep -q "vlun target is up" $LOG && return 0
-		kill -0 $UP 2>/dev/null || break
-		sleep 1
-	done
-	cat $LOG; return 1
+	up_wait $LOG $UP 900 1
 }
 stop_up() {
 	kill -TERM $UP; wait $UP; local rc=$?; UP=

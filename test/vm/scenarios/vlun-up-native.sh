@@ -4,15 +4,11 @@
 # cleanly (LUNs gone from configfs, runner stopped); a second start serves the same data.
 kill $RUNNER_PID; while kill -0 $RUNNER_PID 2>/dev/null; do sleep 0.1; done
 UPLOG=/tmp/vlun-up.log
+. "$VLUN_SRC/test/up/up-lib.sh"
 up() {
 	"$VLUN_SRC/tools/vlun-up" --build "$VLUN_BUILD" --data-dir /var/lib/vlun/up >$UPLOG 2>&1 &
 	UP=$!
-	for i in $(seq 300); do
-		grep -q "vlun target is up" $UPLOG && return 0
-		kill -0 $UP 2>/dev/null || break
-		sleep 0.5
-	done
-	cat $UPLOG; return 1
+	up_wait $UPLOG $UP 300 0.5
 }
 down() { kill -TERM $UP; local rc=0; wait $UP || rc=$?; cat $UPLOG | tail -3; [ $rc = 0 ] && grep -q "stopped cleanly" $UPLOG; }
 check "vlun-up comes up" up
