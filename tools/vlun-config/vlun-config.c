@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/json.h"
+#include "json.h"
 #include "ctlsock.h"
 #include "lio.h"
 #include "poolconf.h"

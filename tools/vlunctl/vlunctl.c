@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/json.h"
+#include "json.h"
 #include "ctlsock.h"
 #include "poolconf.h"
 #include "vlun/engine.h"
