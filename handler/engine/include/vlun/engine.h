@@ -187,6 +187,52 @@ uint64_t vl_vol_allocated_bytes(struct vl_vol *vol);
 int vl_vol_block_status(struct vl_vol *vol, uint64_t off, uint64_t len, bool *mapped,
 			uint64_t *run);
 
+/* ---- shared pools (format 2): leases ----
+ * A shared pool is served by several blades at once.  Who may do what is decided by
+ * leases on the pool's own disks, held through a lease provider (sanlock in
+ * production, handler/lease/; an in-process fake in the unit tests).  The engine
+ * places the leases (docs/on-disk-format.md, "Lease area") and calls the provider;
+ * it never talks to a lock daemon itself. */
+#define VL_LEASE_NAME_MAX 47    /* sanlock's SANLK_NAME_LEN is 48 with the NUL */
+
+struct vl_lease {
+	char space[VL_LEASE_NAME_MAX + 1]; /* lockspace name: the pool's UUID, 32 hex digits */
+	char name[VL_LEASE_NAME_MAX + 1];  /* "pool", "ag-N", "vol-SLOT" */
+	const char *path;                  /* this blade's path of the lease member */
+	uint64_t offset;                   /* bytes: where the lease is on it */
+};
+
+struct vl_lease_space {
+	char name[VL_LEASE_NAME_MAX + 1];  /* = vl_lease.space */
+	const char *path;
+	uint64_t offset;                   /* the lockspace's delta leases */
+	uint64_t host_id;                  /* 1 .. max_hosts: this blade */
+	uint32_t max_hosts;
+	uint32_t io_timeout;               /* seconds (sanlock's io_timeout) */
+};
+
+/* Every callback returns 0 or -errno. */
+struct vl_lease_ops {
+	/* Initialise a lockspace / a lease on disk (pool share, pool create --shared). */
+	int (*format_space)(void *ctx, const struct vl_lease_space *ls);
+	int (*format_lease)(void *ctx, const struct vl_lease *l);
+	/* Join / leave the lockspace as ls->host_id.  Joining waits (seconds). */
+	int (*join)(void *ctx, const struct vl_lease_space *ls);
+	int (*leave)(void *ctx, const struct vl_lease_space *ls);
+	/* Take a lease without waiting for its holder: 0 and *version = the lease's
+	 * version after this acquire (it grows at every acquire: the ownership epoch);
+	 * -EBUSY held by a live host (*holder = its host id, 0 if unknown); -EAGAIN its
+	 * holder's host failed and its lease has not expired yet (retry later). */
+	int (*acquire)(void *ctx, const struct vl_lease *l, uint64_t *version, uint64_t *holder);
+	int (*release)(void *ctx, const struct vl_lease *l);
+	/* Have the holder's node kill the holder (fencing; sanlock REQ_FORCE). */
+	int (*request_force)(void *ctx, const struct vl_lease *l);
+	/* Who holds a lease now: *holder = host id (0 = nobody), *version its version. */
+	int (*holder)(void *ctx, const struct vl_lease *l, uint64_t *holder, uint64_t *version);
+	/* Hosts alive in the lockspace: bit h-1 of alive[] set for host id h. */
+	int (*hosts)(void *ctx, const struct vl_lease_space *ls, uint64_t *alive, uint32_t words);
+};
+
 /* ---- helpers shared by tools ---- */
 /* "10G", "512M", "1T", "4096", "1.5G" (binary units, K/M/G/T/P, optional iB/B) */
 int vl_parse_size(const char *s, uint64_t *out);
