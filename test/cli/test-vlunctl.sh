@@ -37,7 +37,7 @@ for i in 0 1 2 3; do truncate -s 256M "$T/d$i"; done
 
 # --- help, version, usage errors (exit 2) ---
 run 0 --help && has "pool create NAME MEMBER" && has "Exit codes"
-run 0 --version && has "on-disk format 1"
+run 0 --version && has "on-disk formats 1-2"
 run 2 && has "Usage"
 run 2 frobnicate && has "unknown command 'frobnicate'"
 run 2 pool && has "'pool' needs a command"

@@ -1016,7 +1016,7 @@ int main(int argc, char **argv)
 		case 'j': g.json = true; break;
 		case 'q': g.quiet = true; break;
 		case 'h': help = true; break;
-		case 'V': printf("vlunctl %s (on-disk format %d)\n", VLUN_VERSION, VL_FORMAT_VERSION);
+		case 'V': printf("vlunctl %s (on-disk formats 1-%d: 2 = shared pool)\n", VLUN_VERSION, VL_FORMAT_VERSION);
 			return 0;
 		case 'e': g.extent_size = optarg; g.given |= O_EXTENT; break;
 		case 'm': g.max_volumes = optarg; g.given |= O_MAXVOL; break;

@@ -10,7 +10,8 @@ void vl_blk_seal(void *blk)
 {
 	struct vl_blkhdr *h = blk;
 	h->magic = VL_MAGIC;
-	h->version = VL_FORMAT_VERSION;
+	if (!h->version) /* a format 2 superblock / change record says so itself */
+		h->version = 1;
 	h->crc = 0;
 	h->crc = vl_crc32c(0, blk, VL_BLK);
 }
@@ -20,7 +21,10 @@ int vl_blk_verify(const void *blk, uint16_t type, const uint8_t *pool_uuid,
 {
 	struct vl_blkhdr h;
 	memcpy(&h, blk, sizeof(h));
-	if (h.magic != VL_MAGIC || h.type != type || h.version != VL_FORMAT_VERSION)
+	bool v_ok = h.type == VL_BT_SB ? h.version == 1 || h.version == VL_FORMAT_SHARED
+		  : h.type == VL_BT_CHANGE ? h.version == VL_FORMAT_SHARED
+					   : h.version == 1;
+	if (h.magic != VL_MAGIC || h.type != type || !v_ok)
 		return -EBADMSG;
 	uint32_t want = h.crc;
 	/* crc over the block with the crc field zeroed, without copying 4 KiB */
@@ -48,6 +52,37 @@ static bool name_field_ok(const char *f, size_t cap)
 	if (n == cap)
 		return false;
 	return vl_name_valid(f);
+}
+
+/* Format 2's lease area: on one member, after its last data extent, inside the device. */
+static const char *shared_validate(const struct vl_sb *sb)
+{
+	const struct vl_sb_shared *x = &sb->shared;
+	static const uint8_t zero[sizeof(*x)];
+	if (sb->h.version != VL_FORMAT_SHARED)
+		return memcmp(x, zero, sizeof(*x)) ? "shared-pool fields set in a format 1 pool"
+						   : NULL;
+	uint64_t units = (uint64_t)VL_LA_AG0 + x->nr_ags + x->nr_slots, len, end, data_end;
+	if (x->flags != VL_SHF_SHARED)
+		return "shared-pool flags unknown";
+	if (x->lease_member >= sb->nr_members)
+		return "lease area member out of range";
+	if (x->nr_ags == 0 || x->nr_ags > VL_AG_MAX)
+		return "allocation group count out of range";
+	if (x->nr_slots == 0 || x->nr_slots > sb->max_volumes)
+		return "shared volume slot count out of range";
+	if (x->max_hosts == 0 || x->max_hosts > VL_LS_MAX_HOSTS)
+		return "lockspace host count out of range";
+	if (x->io_timeout == 0 || x->io_timeout > 300)
+		return "lease io timeout out of range";
+	if (__builtin_mul_overflow(units, (uint64_t)VL_LEASE_ALIGN, &len) || x->lease_len != len)
+		return "lease area size is wrong";
+	const struct vl_sb_member *m = &sb->members[x->lease_member];
+	data_end = sb->data_off + (uint64_t)m->extents * sb->extent_size;
+	if (x->lease_off % VL_LEASE_ALIGN || x->lease_off < data_end ||
+	    __builtin_add_overflow(x->lease_off, len, &end) || end > m->size)
+		return "lease area offset is wrong";
+	return NULL;
 }
 
 int vl_sb_validate(const struct vl_sb *sb, const char **why)
@@ -98,6 +133,8 @@ int vl_sb_validate(const struct vl_sb *sb, const char **why)
 		}
 		if (!w && memcmp(sb->members[sb->h.index].uuid, sb->h.obj_uuid, 16) != 0)
 			w = "member uuid does not match the member table";
+		if (!w)
+			w = shared_validate(sb);
 	}
 	if (why)
 		*why = w;

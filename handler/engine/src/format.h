@@ -25,7 +25,20 @@
 #define VL_DEFAULT_MAX_VOLUMES 4096u
 #define VL_MAX_VOLUMES_LIMIT 65536u
 
-enum vl_blk_type { VL_BT_SB = 1, VL_BT_VOL = 2, VL_BT_INDEX = 3, VL_BT_MAP = 4 };
+enum vl_blk_type { VL_BT_SB = 1, VL_BT_VOL = 2, VL_BT_INDEX = 3, VL_BT_MAP = 4, VL_BT_CHANGE = 5 };
+
+/* Format 2 = a shared pool: only the superblock (version 2, with `shared` filled in) and
+ * the change record (type 5) are new; every other block keeps version 1's layout and
+ * version number. */
+#define VL_FORMAT_SHARED 2u
+#define VL_LEASE_ALIGN (1024u * 1024u)  /* sanlock: 512-byte sectors, 1 MiB per lease */
+#define VL_LS_MAX_HOSTS 2000u           /* sanlock's host id limit at 512 B / 1 MiB */
+#define VL_AG_MAX 256u
+#define VL_SHARED_SLOTS_DEFAULT 64u
+#define VL_AGS_DEFAULT 16u
+#define VL_IO_TIMEOUT_DEFAULT 10u
+/* lease area, in VL_LEASE_ALIGN units from lease_off */
+enum { VL_LA_SPACE = 0, VL_LA_MSG = 1, VL_LA_POOL = 2, VL_LA_AG0 = 3 };
 
 /* Common header of every metadata block (64 bytes). */
 struct vl_blkhdr {
@@ -67,9 +80,34 @@ struct vl_sb {
 	uint64_t node_id;       /* node that last wrote pool metadata */
 	uint8_t reserved0[256 - 64 - 64 - 8 * 7 - 4 * 4 - 4 * 4];
 	struct vl_sb_member members[64];
-	uint8_t reserved1[VL_BLK - 256 - 64 * 32];
+	/* format 2 (shared pools); all zero in format 1 */
+	struct vl_sb_shared {
+		uint32_t flags;         /* VL_SHF_SHARED */
+		uint32_t lease_member;  /* member holding the lease area */
+		uint64_t lease_off;     /* byte offset of the lease area (VL_LEASE_ALIGN) */
+		uint64_t lease_len;     /* bytes */
+		uint32_t nr_ags;        /* allocation groups, each with a lease */
+		uint32_t nr_slots;      /* volume slots 0..nr_slots-1 have a lease */
+		uint32_t max_hosts;     /* blades: host ids 1..max_hosts */
+		uint32_t io_timeout;    /* seconds, the lockspace's sanlock io_timeout */
+		uint8_t reserved[64 - 40];
+	} shared;
+	uint8_t reserved1[VL_BLK - 256 - 64 * 32 - 64];
 };
 _Static_assert(sizeof(struct vl_sb) == VL_BLK, "sb size");
+_Static_assert(offsetof(struct vl_sb, shared) == 2304, "sb shared offset");
+enum { VL_SHF_SHARED = 1 };
+
+/* The change record: block 0 of the lease area's message unit.  Written under the pool
+ * lease after every pool-wide change, so the other blades know to re-read the table. */
+struct vl_change {
+	struct vl_blkhdr h;     /* index 0, obj_uuid = pool uuid, gen = seq */
+	uint64_t host_id;       /* blade that made the last change */
+	uint64_t time;
+	char what[64];          /* "create vm3", ... (for people) */
+	uint8_t reserved[VL_BLK - 64 - 16 - 64];
+};
+_Static_assert(sizeof(struct vl_change) == VL_BLK, "change size");
 _Static_assert(offsetof(struct vl_sb, members) == 256, "sb members offset");
 
 enum { VL_VOL_LIVE = 1, VL_VOL_DELETED = 2 };

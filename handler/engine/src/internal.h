@@ -58,6 +58,8 @@ struct vl_member {
 	bool in_memory;        /* tmpfs/ramfs: a read never waits for a device */
 	atomic_bool no_nowait; /* RWF_NOWAIT refused (EOPNOTSUPP): such reads go to a waiter */
 	atomic_bool data_dirty;
+	bool direct;           /* opened O_DIRECT (shared pools): buffers must be aligned */
+	uint32_t dio_align;    /* what O_DIRECT needs of offsets, lengths and buffers */
 	/* allocator: bit set = extent in use */
 	uint64_t *bm;
 	uint32_t nr_free;
@@ -113,6 +115,13 @@ struct vl_vol {
 	struct vl_pefree pending;         /* extents freed, not yet committed */
 	_Atomic uint64_t nr_alloc;
 
+	/* shared pools: only the owner does I/O (single-blade pools: always true) */
+	atomic_bool owned;
+	bool lease_held;                  /* this blade holds the volume's lease */
+	bool fenced;                      /* a newer owner was seen on disk */
+	bool gone;                        /* deleted by another blade while open here */
+	struct vl_vol *gone_next;         /* list of those, freed at pool close */
+
 	pthread_mutex_t lock;             /* map changes */
 	pthread_mutex_t commit_lock;      /* one commit at a time */
 	uint32_t open_count;
@@ -120,6 +129,19 @@ struct vl_vol {
 	/* grace periods: I/O in flight per epoch parity */
 	_Atomic uint64_t inflight[2];
 	_Atomic uint32_t epoch;
+};
+
+/* A shared pool opened with leases (format 2). */
+struct vl_shared {
+	bool on;
+	const struct vl_lease_ops *ops;
+	void *ctx;
+	struct vl_lease_space ls;         /* name, path, offset, host id */
+	uint64_t ag_held[VL_AG_MAX / 64]; /* allocation groups whose lease this blade holds */
+	uint32_t nr_held;
+	uint64_t change_seq;              /* change record generation last acted on */
+	pthread_mutex_t ag_lock;          /* one allocation-group acquisition at a time */
+	bool joined;
 };
 
 struct vl_pool {
@@ -147,6 +169,10 @@ struct vl_pool {
 	uint32_t repairs;
 	char **findings;                  /* problems seen at open, for check */
 	size_t nr_findings;
+
+	bool is_shared;                   /* format 2: never repaired here, O_DIRECT */
+	struct vl_shared sh;
+	struct vl_vol *gone;              /* volumes deleted elsewhere while open here */
 
 	struct vl_fault *fault;
 	struct vl_undo *undo;
@@ -178,6 +204,8 @@ VL_HIDDEN int vl_io_zero(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t 
 VL_HIDDEN int vl_member_open(struct vl_member *m, const char *path, bool rdonly,
 			     struct vl_diag *d);
 VL_HIDDEN void vl_undo_clear(struct vl_pool *p, uint32_t mi);
+/* switch a member to O_DIRECT (shared pools) */
+VL_HIDDEN int vl_io_direct(struct vl_member *m);
 
 /* alloc.c */
 VL_HIDDEN int vl_ext_alloc(struct vl_pool *p, uint32_t prefer, bool striped, uint32_t *entry);
@@ -189,6 +217,11 @@ VL_HIDDEN uint32_t vl_meta_alloc_reserved(struct vl_pool *p);
 VL_HIDDEN void vl_meta_free(struct vl_pool *p, uint32_t blk);
 VL_HIDDEN bool vl_meta_mark(struct vl_pool *p, uint32_t blk);
 VL_HIDDEN uint64_t vl_pool_free_extents(struct vl_pool *p);
+/* shared pools: allocation groups */
+VL_HIDDEN uint64_t vl_ag_lo(uint64_t n, uint32_t nr_ags, uint32_t g); /* first item of g */
+VL_HIDDEN void vl_ag_recount(struct vl_pool *p); /* caller holds alloc_lock */
+VL_HIDDEN void vl_mark_union_ext(struct vl_pool *p, uint32_t entry);
+VL_HIDDEN void vl_mark_union_meta(struct vl_pool *p, uint32_t blk);
 
 /* meta.c: redundant metadata block I/O */
 VL_HIDDEN int vl_meta_write_blk(struct vl_pool *p, uint64_t off, const void *blk);
@@ -208,6 +241,26 @@ static inline uint64_t vl_ext_off(const struct vl_pool *p, uint32_t local)
 {
 	return p->sb.data_off + ((uint64_t)local << p->ext_shift);
 }
+
+/* pool.c: write generation gen+1 of the superblock (nsb) to every member */
+VL_HIDDEN int vl_sb_commit(struct vl_pool *p, const struct vl_sb *nsb);
+
+/* shared.c */
+VL_HIDDEN int vl_shared_open(struct vl_pool *p, const struct vl_pool_open_opts *o,
+			     struct vl_diag *d);
+VL_HIDDEN void vl_shared_close(struct vl_pool *p);
+/* another allocation group: 0, or -ENOSPC when none can be had */
+VL_HIDDEN int vl_ag_grow(struct vl_pool *p);
+/* before a commit: -ESTALE when the disk holds a newer owner or generation */
+VL_HIDDEN int vl_fence_check(struct vl_vol *v);
+VL_HIDDEN void vl_lease_vol(struct vl_pool *p, uint32_t slot, struct vl_lease *l);
+/* pool-wide changes: take the pool lease, re-read the table; end: bump the record */
+VL_HIDDEN int vl_admin_begin(struct vl_pool *p, struct vl_diag *d);
+VL_HIDDEN void vl_admin_end(struct vl_pool *p, const char *what, bool changed);
+/* a volume's lease for an admin change of a volume nobody serves: 0, -EBUSY */
+VL_HIDDEN int vl_vol_lease_take(struct vl_vol *v, bool reload, struct vl_diag *d);
+VL_HIDDEN void vl_vol_lease_drop(struct vl_vol *v);
+VL_HIDDEN int vl_refresh_locked(struct vl_pool *p);
 
 /* map.c */
 VL_HIDDEN int vl_map_init(struct vl_vol *v, uint64_t size);
@@ -235,8 +288,15 @@ static inline uint32_t vl_nr_leaves(uint64_t ext) { return (uint32_t)((ext + VL_
 /* vol.c */
 VL_HIDDEN int vl_vol_commit(struct vl_vol *v);
 VL_HIDDEN void vl_vol_free(struct vl_vol *v);
+/* reload: re-reading a volume another blade may be changing: allocator bits are
+ * merged (not checked for double use) and an unreadable page is -EAGAIN, not damage */
 VL_HIDDEN int vl_vol_load(struct vl_pool *p, const struct vl_volhdr *vh, uint32_t copy,
-			  struct vl_vol **out);
+			  bool reload, struct vl_vol **out);
+/* the newest valid header of a slot on the mirrors: 0, -ENOENT when none */
+VL_HIDDEN int vl_slot_read(struct vl_pool *p, uint32_t slot, struct vl_volhdr *vh,
+			   uint32_t *copy);
+/* replace v's map with the one on disk (caller owns nothing of it yet) */
+VL_HIDDEN int vl_vol_reload(struct vl_vol *v);
 VL_HIDDEN void vl_vol_grace(struct vl_vol *v);
 VL_HIDDEN int vl_vol_set_entry(struct vl_vol *v, uint64_t vext, uint32_t entry);
 VL_HIDDEN int vl_vol_alloc_ext(struct vl_vol *v, uint64_t vext, bool nowait, uint32_t *entry);

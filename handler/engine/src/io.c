@@ -97,9 +97,13 @@ static int rw_full(int fd, void *buf, size_t len, uint64_t off, bool wr)
 	return 0;
 }
 
+static int m_rw(struct vl_member *m, void *buf, size_t len, uint64_t off, bool wr);
+static int m_rwv(struct vl_member *m, const struct iovec *iov, int cnt, size_t len, uint64_t off,
+		 bool wr, int flags);
+
 int vl_io_read(struct vl_pool *p, uint32_t mi, void *buf, size_t len, uint64_t off)
 {
-	return rw_full(p->m[mi].fd, buf, len, off, false);
+	return m_rw(&p->m[mi], buf, len, off, false);
 }
 
 /* ---- fault injection ---- */
@@ -140,7 +144,7 @@ static int fault_before_write(struct vl_pool *p, uint32_t mi, size_t len, uint64
 			pthread_mutex_unlock(&p->fault_lock);
 			return -ENOMEM;
 		}
-		rw_full(p->m[mi].fd, u->old, len, off, false);
+		m_rw(&p->m[mi], u->old, len, off, false);
 		u->member = mi;
 		u->off = off;
 		u->len = len;
@@ -178,7 +182,7 @@ void vl_pool_crash(struct vl_pool *p)
 			struct vl_undo *u = &p->undo[i];
 			s = s * 1103515245u + 12345u;
 			if ((s >> 16) & 1)
-				(void)!pwrite(p->m[u->member].fd, u->old, u->len, (off_t)u->off);
+				(void)m_rw(&p->m[u->member], u->old, u->len, u->off, true);
 			free(u->old);
 		}
 		p->nr_undo = 0;
@@ -197,11 +201,11 @@ int vl_io_write(struct vl_pool *p, uint32_t mi, const void *buf, size_t len, uin
 			return r;
 		if (cut) {
 			if (p->fault->torn)
-				rw_full(p->m[mi].fd, (void *)buf, len / 2 ? len / 2 : 1, off, true);
+				m_rw(&p->m[mi], (void *)buf, len / 2 ? len / 2 : 1, off, true);
 			return -EIO;
 		}
 	}
-	int r = rw_full(p->m[mi].fd, (void *)buf, len, off, true);
+	int r = m_rw(&p->m[mi], (void *)buf, len, off, true);
 	if (!r && !meta)
 		atomic_store_explicit(&p->m[mi].data_dirty, true, memory_order_relaxed);
 	return r;
@@ -274,15 +278,101 @@ static int rwv_full(int fd, const struct iovec *iov0, int cnt, size_t len, uint6
 	return r;
 }
 
+/* ---- O_DIRECT (shared pools) ----
+ * A member opened O_DIRECT takes only transfers whose offset, length and buffers are
+ * aligned to its dio_align.  The data path's buffers (tcmu-runner's ring) and the
+ * metadata blocks are; anything else goes through an aligned bounce buffer, with the
+ * edges of an unaligned write read first. */
+static bool dio_aligned(const struct vl_member *m, const struct iovec *iov, int cnt, size_t len,
+			uint64_t off)
+{
+	uint64_t a = m->dio_align - 1, acc = off | len;
+	for (int i = 0; i < cnt; i++)
+		acc |= (uintptr_t)iov[i].iov_base | iov[i].iov_len;
+	return !(acc & a);
+}
+
+static int bounce_rwv(struct vl_member *m, const struct iovec *iov, int cnt, size_t len,
+		      uint64_t off, bool wr, int flags)
+{
+	uint64_t a = m->dio_align, lo = off / a * a, hi;
+	if (__builtin_add_overflow(off, (uint64_t)len + a - 1, &hi))
+		return -EINVAL;
+	hi = hi / a * a;
+	size_t span = (size_t)(hi - lo);
+	VL_AUTOFREE uint8_t *buf = aligned_alloc(a, span);
+	if (!buf)
+		return -ENOMEM;
+	struct iovec b = {buf, span};
+	int r = 0;
+	if (!wr || lo != off || hi != off + len)
+		r = rwv_full(m->fd, &b, 1, span, lo, false, wr ? 0 : flags);
+	if (r)
+		return r;
+	uint8_t *at = buf + (off - lo);
+	for (int i = 0; i < cnt; i++) {
+		if (wr)
+			memcpy(at, iov[i].iov_base, iov[i].iov_len);
+		else
+			memcpy(iov[i].iov_base, at, iov[i].iov_len);
+		at += iov[i].iov_len;
+	}
+	return wr ? rwv_full(m->fd, &b, 1, span, lo, true, flags) : 0;
+}
+
+static int m_rwv(struct vl_member *m, const struct iovec *iov, int cnt, size_t len, uint64_t off,
+		 bool wr, int flags)
+{
+	if (m->direct && !dio_aligned(m, iov, cnt, len, off))
+		return bounce_rwv(m, iov, cnt, len, off, wr, flags);
+	return rwv_full(m->fd, iov, cnt, len, off, wr, flags);
+}
+
+static int m_rw(struct vl_member *m, void *buf, size_t len, uint64_t off, bool wr)
+{
+	if (m->direct) {
+		struct iovec v = {buf, len};
+		return m_rwv(m, &v, 1, len, off, wr, 0);
+	}
+	return rw_full(m->fd, buf, len, off, wr);
+}
+
+int vl_io_direct(struct vl_member *m)
+{
+	if (m->direct)
+		return 0;
+	int fl = fcntl(m->fd, F_GETFL);
+	if (fl < 0)
+		return -errno;
+	if (fcntl(m->fd, F_SETFL, fl | O_DIRECT) < 0) {
+		/* tmpfs (before Linux 6.6) has none: it is the page cache itself, one per
+		 * machine, never shared between blades, and so coherent without it */
+		if (errno == EINVAL && m->in_memory)
+			return 0;
+		return -errno;
+	}
+	uint32_t a = 512;
+	if (m->is_bdev) {
+		int ss;
+		if (ioctl(m->fd, BLKSSZGET, &ss) == 0 && ss >= 512 && !(ss & (ss - 1)))
+			a = (uint32_t)ss;
+	} else {
+		a = 4096; /* a file: what every file system's O_DIRECT takes */
+	}
+	m->dio_align = a;
+	m->direct = true;
+	return 0;
+}
+
 int vl_io_readv_nowait(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt,
 		       size_t len, uint64_t off)
 {
 	struct vl_member *m = &p->m[mi];
 	if (m->in_memory) /* (tmpfs has no RWF_NOWAIT before Linux 6.6) */
-		return rwv_full(m->fd, iov, cnt, len, off, false, 0);
+		return m_rwv(m, iov, cnt, len, off, false, 0);
 	if (atomic_load_explicit(&m->no_nowait, memory_order_relaxed))
 		return -EAGAIN;
-	int r = rwv_full(m->fd, iov, cnt, len, off, false, RWF_NOWAIT);
+	int r = m_rwv(m, iov, cnt, len, off, false, RWF_NOWAIT);
 	if (r == -EOPNOTSUPP) {
 		atomic_store_explicit(&m->no_nowait, true, memory_order_relaxed);
 		r = -EAGAIN;
@@ -293,7 +383,7 @@ int vl_io_readv_nowait(struct vl_pool *p, uint32_t mi, const struct iovec *iov, 
 int vl_io_readv(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt, size_t len,
 		uint64_t off)
 {
-	return rwv_full(p->m[mi].fd, iov, cnt, len, off, false, 0);
+	return m_rwv(&p->m[mi], iov, cnt, len, off, false, 0);
 }
 
 int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cnt, size_t len,
@@ -306,18 +396,18 @@ int vl_io_writev(struct vl_pool *p, uint32_t mi, const struct iovec *iov, int cn
 			return r;
 		if (cut) {
 			if (p->fault->torn && cnt > 0)
-				rw_full(p->m[mi].fd, iov[0].iov_base, iov[0].iov_len / 2 + 1, off,
+				m_rw(&p->m[mi], iov[0].iov_base, iov[0].iov_len / 2 + 1, off,
 					true);
 			return -EIO;
 		}
 		/* writes stay undoable until a sync: a FUA write is written, then synced */
 		struct vl_member *m = &p->m[mi];
-		int r2 = rwv_full(m->fd, iov, cnt, len, off, true, 0);
+		int r2 = m_rwv(m, iov, cnt, len, off, true, 0);
 		atomic_store(&m->data_dirty, true);
 		return r2 || !fua ? r2 : vl_io_sync(p, mi);
 	}
 	struct vl_member *m = &p->m[mi];
-	int r = rwv_full(m->fd, iov, cnt, len, off, true, fua ? RWF_DSYNC : 0);
+	int r = m_rwv(m, iov, cnt, len, off, true, fua ? RWF_DSYNC : 0);
 	if (!r && !fua && !atomic_load_explicit(&m->data_dirty, memory_order_relaxed))
 		atomic_store_explicit(&m->data_dirty, true, memory_order_relaxed);
 	return r;
@@ -377,7 +467,7 @@ int vl_io_zero(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len, bool 
 			return r;
 		if (cut)
 			return -EIO;
-		r = rw_full(m->fd, zeros, len, off, true);
+		r = m_rw(m, zeros, len, off, true);
 		atomic_store(&m->data_dirty, true);
 		return r;
 	}
@@ -407,7 +497,7 @@ int vl_io_zero(struct vl_pool *p, uint32_t mi, uint64_t off, uint64_t len, bool 
 	static const uint8_t zbuf[65536];
 	while (len) {
 		size_t n = len < sizeof(zbuf) ? (size_t)len : sizeof(zbuf);
-		int r = rw_full(m->fd, (void *)zbuf, n, off, true);
+		int r = m_rw(m, (void *)zbuf, n, off, true);
 		if (r)
 			return r;
 		off += n;

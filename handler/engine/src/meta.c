@@ -73,7 +73,9 @@ int vl_meta_read_blk(struct vl_pool *p, uint64_t off, void *blk, uint16_t type,
 		uint32_t mi = p->sb.mirrors[i];
 		if (!bad[i])
 			continue;
-		if (repair && !(p->flags & VL_OPEN_RDONLY) &&
+		/* in a shared pool only the owner may write: another blade reading in the
+		 * middle of the owner's commit sees copies that differ for a moment */
+		if (repair && !(p->flags & VL_OPEN_RDONLY) && !p->is_shared &&
 		    vl_io_write(p, mi, blk, VL_BLK, off, true) == 0) {
 			p->repairs++;
 			vl_pool_finding(p, "repaired: metadata block at offset %llu on %s (bad copy, "

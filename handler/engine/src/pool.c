@@ -22,6 +22,7 @@ static struct vl_pool *pool_new(unsigned flags)
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_mutex_init(&p->alloc_lock, NULL);
 	pthread_mutex_init(&p->fault_lock, NULL);
+	pthread_mutex_init(&p->sh.ag_lock, NULL);
 	for (int i = 0; i < VL_MAX_MEMBERS; i++) {
 		p->m[i].fd = -1;
 		pthread_mutex_init(&p->sync_lock[i], NULL);
@@ -45,6 +46,10 @@ void vl_pool_close(struct vl_pool *p)
 {
 	if (!p)
 		return;
+	if (p->slots && p->sh.on) /* owned volumes: committed, flushed, released */
+		for (uint32_t s = 0; s < p->sb.max_volumes; s++)
+			if (p->slots[s] && !atomic_load(&p->failed))
+				(void)vl_vol_release(p->slots[s]);
 	if (p->slots) {
 		for (uint32_t s = 0; s < p->sb.max_volumes; s++) {
 			struct vl_vol *v = p->slots[s];
@@ -54,6 +59,12 @@ void vl_pool_close(struct vl_pool *p)
 				(void)vl_vol_commit(v);
 			vl_vol_free(v);
 		}
+	}
+	vl_shared_close(p);
+	while (p->gone) {
+		struct vl_vol *v = p->gone;
+		p->gone = v->gone_next;
+		vl_vol_free(v);
 	}
 	for (int i = 0; i < VL_MAX_MEMBERS; i++)
 		member_release(&p->m[i]);
@@ -70,6 +81,7 @@ void vl_pool_close(struct vl_pool *p)
 	pthread_mutex_destroy(&p->lock);
 	pthread_mutex_destroy(&p->alloc_lock);
 	pthread_mutex_destroy(&p->fault_lock);
+	pthread_mutex_destroy(&p->sh.ag_lock);
 	for (int i = 0; i < VL_MAX_MEMBERS; i++)
 		pthread_mutex_destroy(&p->sync_lock[i]);
 	free(p);
@@ -133,6 +145,24 @@ static int write_sb(struct vl_pool *p, uint32_t mi, const struct vl_sb *auth, ui
 	int r = vl_io_write(p, mi, b, VL_BLK, (gen % 2) * VL_BLK, true);
 	free(b);
 	return r;
+}
+
+int vl_sb_commit(struct vl_pool *p, const struct vl_sb *nsb)
+{
+	uint64_t gen = p->sb.h.gen + 1;
+	for (uint32_t k = 0; k < p->nr_members; k++) {
+		int r = write_sb(p, k, nsb, gen);
+		if (!r)
+			r = vl_io_sync(p, k);
+		if (r) {
+			atomic_store(&p->failed, true);
+			return r;
+		}
+	}
+	p->sb = *nsb;
+	p->sb.h.gen = gen;
+	p->is_shared = nsb->h.version == VL_FORMAT_SHARED;
+	return 0;
 }
 
 int vl_member_identify(const char *path, struct vl_member_ident *id)
@@ -237,7 +267,7 @@ static int load_volumes(struct vl_pool *p)
 				if (memcmp(mine, best, VL_BLK) == 0)
 					continue;
 				uint32_t mi = p->sb.mirrors[k];
-				if (!(p->flags & VL_OPEN_RDONLY) &&
+				if (!(p->flags & VL_OPEN_RDONLY) && !p->is_shared &&
 				    vl_io_write(p, mi, best, VL_BLK, vl_vt_off(p, s0 + s, best_copy),
 						true) == 0) {
 					p->repairs++;
@@ -252,7 +282,7 @@ static int load_volumes(struct vl_pool *p)
 			if (best->state != VL_VOL_LIVE)
 				continue;
 			struct vl_vol *v;
-			r = vl_vol_load(p, best, best_copy, &v);
+			r = vl_vol_load(p, best, best_copy, false, &v);
 			if (r)
 				break;
 			if (vl_vol_find(p, v->name)) {
@@ -276,6 +306,12 @@ static void fmt_uuid(const uint8_t *u, char out[37]) { vl_uuid_unparse(u, out); 
 
 int vl_pool_open(const char *const *paths, size_t n, unsigned flags, struct vl_pool **out,
 		 struct vl_diag *d)
+{
+	return vl_pool_open_opts(paths, n, flags, NULL, out, d);
+}
+
+int vl_pool_open_opts(const char *const *paths, size_t n, unsigned flags,
+		      const struct vl_pool_open_opts *opts, struct vl_pool **out, struct vl_diag *d)
 {
 	if (n == 0)
 		return vl_diag_set(d, -EINVAL, "no member devices given");
@@ -398,7 +434,25 @@ int vl_pool_open(const char *const *paths, size_t n, unsigned flags, struct vl_p
 			goto out;
 		}
 	}
-	if (!(flags & (VL_OPEN_RDONLY | VL_OPEN_NOLOCK))) {
+	p->is_shared = auth->h.version == VL_FORMAT_SHARED;
+	if (p->is_shared && !rdonly && !(opts && opts->lease)) {
+		r = vl_diag_set(d, -ENOLCK,
+				"pool %s is shared between blades (format 2): it opens for writing "
+				"only through its lockspace. Start sanlock (systemctl start wdmd "
+				"sanlock) and open it with this blade's host id (vlun.conf [blade] "
+				"host_id, vlunctl --host-id), or read it with a read-only command",
+				auth->pool_name);
+		goto out;
+	}
+	for (uint32_t k = 0; k < p->nr_members && p->is_shared; k++)
+		if ((r = vl_io_direct(&p->m[k]))) {
+			vl_diag_set(d, r, "%s: cannot open it for direct I/O (O_DIRECT), which a "
+					  "shared pool needs: %s",
+				    p->m[k].path, strerror(-r));
+			goto out;
+		}
+	/* a shared pool is guarded by its lockspace, which is not node-local like flock */
+	if (!(flags & (VL_OPEN_RDONLY | VL_OPEN_NOLOCK)) && !p->is_shared) {
 		for (uint32_t k = 0; k < p->nr_members; k++)
 			if (flock(p->m[k].fd, LOCK_EX | LOCK_NB) < 0) {
 				r = vl_diag_set(d, errno == EWOULDBLOCK ? -EBUSY : -errno,
@@ -410,7 +464,8 @@ int vl_pool_open(const char *const *paths, size_t n, unsigned flags, struct vl_p
 	}
 	if ((r = setup_allocators(p)))
 		goto out;
-	/* superblocks that are stale or damaged get the authoritative one */
+	/* superblocks that are stale or damaged get the authoritative one (in a shared pool
+	 * any blade may: they all write the same) */
 	for (uint32_t k = 0; k < p->nr_members && !rdonly; k++) {
 		size_t ci = n;
 		for (size_t i = 0; i < n; i++)
@@ -436,6 +491,8 @@ int vl_pool_open(const char *const *paths, size_t n, unsigned flags, struct vl_p
 	if (r)
 		vl_diag_set(d, r, "pool %s: cannot load the volume table: %s", p->sb.pool_name,
 			    strerror(-r));
+	if (!r && p->is_shared && !rdonly)
+		r = vl_shared_open(p, opts, d);
 out:
 	if (c) {
 		for (size_t i = 0; i < n; i++)
@@ -633,6 +690,10 @@ int vl_pool_add_member(struct vl_pool *p, const char *path, struct vl_diag *d)
 		return vl_diag_set(d, -EIO, "pool has failed after an I/O error; reopen it");
 	if (p->nr_members >= VL_MAX_MEMBERS)
 		return vl_diag_set(d, -ENOSPC, "pool already has %d members", VL_MAX_MEMBERS);
+	if (p->is_shared)
+		return vl_diag_set(d, -EOPNOTSUPP,
+				   "adding a member to a shared pool is not supported yet: add it "
+				   "before converting the pool");
 	int r = refuse_if_member(path, d);
 	if (r)
 		return r;

@@ -25,6 +25,16 @@ static inline void io_exit(struct vl_vol *v, uint32_t e)
 	atomic_fetch_sub_explicit(&v->inflight[e], 1, memory_order_release);
 }
 
+/* Shared pools: only the owner's I/O reaches the disks.  Checked after io_enter, so a
+ * release (owned = false, then a grace period) waits for every I/O that passed. */
+static inline int own_check(struct vl_vol *v, uint32_t ep)
+{
+	if (__builtin_expect(atomic_load(&v->owned), 1))
+		return 0;
+	io_exit(v, ep);
+	return -ESTALE;
+}
+
 /* A cursor over the caller's iovec array. */
 struct cursor {
 	const struct iovec *iov;
@@ -122,9 +132,13 @@ vol_readv(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off, b
 	size_t len = iov_total(iov, iovcnt, &ovf);
 	if (ovf || range_ok(v, off, len))
 		return -ERANGE;
+	if (nowait && p->is_shared) /* O_DIRECT: every read waits for the device */
+		return -EAGAIN;
 	uint64_t mask = p->extent_size - 1;
 	uint32_t ep = io_enter(v);
-	int r = 0;
+	int r = own_check(v, ep);
+	if (r)
+		return r;
 	/* fast path: one mapped extent */
 	if ((off & mask) + len <= p->extent_size) {
 		uint32_t e = vl_map_lookup(v, off >> p->ext_shift);
@@ -231,11 +245,13 @@ vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off, 
 	int r = write_guard(v);
 	if (r)
 		return r;
-	if (nowait && (p->fault || ((off | len) & p->page_mask)))
-		return -EAGAIN;
+	if (nowait && (p->fault || p->is_shared || ((off | len) & p->page_mask)))
+		return -EAGAIN; /* (a shared pool's O_DIRECT writes wait for the device) */
 	bool allocated = false;
 	uint64_t mask = p->extent_size - 1, off0 = off, len0 = len;
 	uint32_t ep = io_enter(v);
+	if ((r = own_check(v, ep)))
+		return r;
 	if ((off & mask) + len <= p->extent_size && iovcnt <= 1024) {
 		uint32_t e = vl_map_lookup(v, off >> p->ext_shift);
 		if (e) {
@@ -324,6 +340,8 @@ static int zero_range(struct vl_vol *v, uint64_t off, uint64_t len, bool unmap)
 	unmap = unmap && !v->thick;
 	uint64_t mask = p->extent_size - 1;
 	uint32_t ep = io_enter(v);
+	if ((r = own_check(v, ep)))
+		return r;
 	while (len && !r) {
 		uint64_t inoff = off & mask;
 		uint64_t n = in_extent(p, inoff, len);
@@ -358,6 +376,8 @@ int vl_vol_preallocate(struct vl_vol *v, uint64_t off, uint64_t len)
 	if (r || (r = write_guard(v)) || !len)
 		return r;
 	uint64_t first = off >> p->ext_shift, last = (off + len - 1) >> p->ext_shift;
+	if (!atomic_load(&v->owned))
+		return -ESTALE;
 	VL_LOCK_SCOPE(&v->lock);
 	for (uint64_t x = first; x <= last && !r; x++) {
 		uint32_t e;
@@ -371,6 +391,8 @@ int vl_vol_flush(struct vl_vol *v)
 {
 	if (v->pool->flags & VL_OPEN_RDONLY)
 		return 0;
+	if (!atomic_load(&v->owned))
+		return -ESTALE;
 	return vl_vol_commit(v);
 }
 
@@ -381,6 +403,8 @@ int vl_vol_block_status(struct vl_vol *v, uint64_t off, uint64_t len, bool *mapp
 	int r = range_ok(v, off, len);
 	if (r || !len)
 		return r ? r : -EINVAL;
+	if (!atomic_load(&v->owned))
+		return -ESTALE;
 	uint64_t x = off >> p->ext_shift;
 	bool m = vl_map_lookup(v, x) != 0;
 	uint64_t n = in_extent(p, off & (p->extent_size - 1), len);

@@ -61,6 +61,7 @@ static struct vl_vol *vol_new(struct vl_pool *p)
 	if (!v)
 		return NULL;
 	v->pool = p;
+	atomic_store(&v->owned, !p->is_shared);
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_mutex_init(&v->commit_lock, NULL);
 	return v;
@@ -86,7 +87,8 @@ static void damage(struct vl_vol *v, const char *what, bool fixable)
 	vl_pool_finding(v->pool, "volume %s: %s", v->name, what);
 }
 
-int vl_vol_load(struct vl_pool *p, const struct vl_volhdr *vh, uint32_t copy, struct vl_vol **out)
+int vl_vol_load(struct vl_pool *p, const struct vl_volhdr *vh, uint32_t copy, bool reload,
+		struct vl_vol **out)
 {
 	struct vl_vol *v = vol_new(p);
 	if (!v)
@@ -123,13 +125,17 @@ int vl_vol_load(struct vl_pool *p, const struct vl_volhdr *vh, uint32_t copy, st
 		uint32_t ib = v->idx_blk[i];
 		if (!ib)
 			continue;
-		if (!vl_meta_mark(p, ib)) {
+		if (reload) {
+			vl_mark_union_meta(p, ib);
+		} else if (!vl_meta_mark(p, ib)) {
 			snprintf(what, sizeof(what), "index page %u: metadata block %u used twice", i, ib);
 			damage(v, what, false);
 			continue;
 		}
 		if (vl_meta_read_blk(p, vl_meta_blk_off(p, ib), pg, VL_BT_INDEX, v->uuid, i, true) ||
 		    pg->h.gen > v->gen) {
+			if (reload)
+				goto torn;
 			snprintf(what, sizeof(what),
 				 "index page %u (block %u) unreadable on every mirror", i, ib);
 			damage(v, what, false);
@@ -148,7 +154,9 @@ int vl_vol_load(struct vl_pool *p, const struct vl_volhdr *vh, uint32_t copy, st
 				damage(v, what, false);
 				continue;
 			}
-			if (!vl_meta_mark(p, mb)) {
+			if (reload) {
+				vl_mark_union_meta(p, mb);
+			} else if (!vl_meta_mark(p, mb)) {
 				snprintf(what, sizeof(what), "map page %llu: metadata block %u used twice",
 					 (unsigned long long)l, mb);
 				damage(v, what, false);
@@ -158,6 +166,8 @@ int vl_vol_load(struct vl_pool *p, const struct vl_volhdr *vh, uint32_t copy, st
 			if (vl_meta_read_blk(p, vl_meta_blk_off(p, mb), pg, VL_BT_MAP, v->uuid, l,
 					     true) ||
 			    pg->h.gen > v->gen) {
+				if (reload)
+					goto torn;
 				snprintf(what, sizeof(what),
 					 "map page %llu (block %u) unreadable on every mirror",
 					 (unsigned long long)l, mb);
@@ -182,7 +192,9 @@ int vl_vol_load(struct vl_pool *p, const struct vl_volhdr *vh, uint32_t copy, st
 					damage(v, what, true);
 					continue;
 				}
-				if (!vl_ext_mark(p, e)) {
+				if (reload) {
+					vl_mark_union_ext(p, e);
+				} else if (!vl_ext_mark(p, e)) {
 					snprintf(what, sizeof(what),
 						 "extent %llu maps to member %u extent %u, which is "
 						 "invalid or mapped twice",
@@ -203,6 +215,94 @@ int vl_vol_load(struct vl_pool *p, const struct vl_volhdr *vh, uint32_t copy, st
 				(unsigned long long)vh->nr_alloc, (unsigned long long)count);
 	*out = v;
 	return 0;
+torn: /* the owner committed while we read: the caller reads the header again */
+	free(pg);
+	vl_vol_free(v);
+	return -EAGAIN;
+}
+
+int vl_slot_read(struct vl_pool *p, uint32_t slot, struct vl_volhdr *vh, uint32_t *copy)
+{
+	VL_AUTOFREE uint8_t *buf = aligned_alloc(VL_BLK, 2 * VL_BLK);
+	if (!buf)
+		return -ENOMEM;
+	bool found = false;
+	for (uint32_t k = 0; k < p->sb.nr_mirrors; k++) {
+		int r = vl_io_read(p, p->sb.mirrors[k], buf, 2 * VL_BLK, vl_vt_off(p, slot, 0));
+		if (r)
+			return r;
+		for (uint32_t c = 0; c < 2; c++) {
+			const struct vl_volhdr *h = (const void *)(buf + c * VL_BLK);
+			if (vl_blk_verify(h, VL_BT_VOL, p->uuid, NULL, slot) ||
+			    vl_volhdr_validate(h, &p->sb, NULL))
+				continue;
+			if (!found || h->h.gen > vh->h.gen) {
+				*vh = *h;
+				*copy = c;
+				found = true;
+			}
+		}
+	}
+	return found ? 0 : -ENOENT;
+}
+
+/* Move the freshly loaded n's map and header into v, and v's old map into n (freed with
+ * it).  v is unowned: no I/O looks at its map (the ownership check comes first). */
+static void vol_take(struct vl_vol *v, struct vl_vol *n)
+{
+	struct vl_mapdir *od = atomic_load(&v->dir), *nd = atomic_load(&n->dir);
+	atomic_store(&v->dir, nd);
+	atomic_store(&n->dir, od);
+	uint32_t *lb = v->leaf_blk;
+	uint8_t *ld = v->leaf_dirty;
+	v->leaf_blk = n->leaf_blk;
+	v->leaf_dirty = n->leaf_dirty;
+	v->leaf_cap = n->leaf_cap;
+	n->leaf_blk = lb;
+	n->leaf_dirty = ld;
+	n->leaf_cap = 0;
+	memcpy(v->name, n->name, sizeof(v->name));
+	v->cur_copy = n->cur_copy;
+	v->gen = n->gen;
+	atomic_store(&v->size, atomic_load(&n->size));
+	v->owner_node = n->owner_node;
+	v->owner_epoch = n->owner_epoch;
+	v->nr_idx = n->nr_idx;
+	memcpy(v->idx_blk, n->idx_blk, sizeof(v->idx_blk));
+	v->nr_dirty = 0;
+	v->hdr_dirty = false;
+	atomic_store(&v->nr_alloc, atomic_load(&n->nr_alloc));
+	v->damaged = n->damaged;
+	v->unfixable = n->unfixable;
+	memcpy(v->damage, n->damage, sizeof(v->damage));
+}
+
+int vl_vol_reload(struct vl_vol *v)
+{
+	struct vl_pool *p = v->pool;
+	for (int tries = 0; tries < 20; tries++) {
+		struct vl_volhdr *vh = aligned_alloc(VL_BLK, VL_BLK);
+		if (!vh)
+			return -ENOMEM;
+		uint32_t copy;
+		int r = vl_slot_read(p, v->slot, vh, &copy);
+		if (!r && (vh->state != VL_VOL_LIVE || memcmp(vh->h.obj_uuid, v->uuid, 16)))
+			r = -ENOENT;
+		struct vl_vol *n = NULL;
+		if (!r)
+			r = vl_vol_load(p, vh, copy, true, &n);
+		free(vh);
+		if (r == -EAGAIN)
+			continue;
+		if (r)
+			return r;
+		pthread_mutex_lock(&v->lock);
+		vol_take(v, n);
+		pthread_mutex_unlock(&v->lock);
+		vl_vol_free(n);
+		return 0;
+	}
+	return -EAGAIN;
 }
 
 /* Caller holds v->lock.  Sets one map entry, reserving metadata for the commit. */
@@ -467,6 +567,11 @@ static int commit_state(struct vl_vol *v, uint32_t state)
 	uint32_t copy = v->cur_copy ^ 1u;
 	int r;
 
+	if (p->is_shared && (!v->lease_held || v->fenced)) {
+		/* not ours: nothing of it may be written here */
+		free(vh);
+		return v->fenced ? -ESTALE : 0;
+	}
 	pthread_mutex_lock(&v->lock);
 	if (!v->nr_dirty && !v->hdr_dirty && !v->pending.n && state == VL_VOL_LIVE) {
 		pthread_mutex_unlock(&v->lock);
@@ -475,6 +580,12 @@ static int commit_state(struct vl_vol *v, uint32_t state)
 		r = sync_all(p, false);
 		return r ? fail(p, r) : 0;
 	}
+	pthread_mutex_unlock(&v->lock);
+	if (p->is_shared && (r = vl_fence_check(v))) {
+		free(vh);
+		return r;
+	}
+	pthread_mutex_lock(&v->lock);
 	r = snapshot(v, &cb, gen);
 	if (!r) {
 		pend = v->pending;
@@ -528,7 +639,8 @@ int vl_vol_commit(struct vl_vol *v)
 
 static uint32_t free_slot(struct vl_pool *p)
 {
-	for (uint32_t s = 0; s < p->sb.max_volumes; s++)
+	uint32_t n = p->is_shared ? p->sb.shared.nr_slots : p->sb.max_volumes;
+	for (uint32_t s = 0; s < n; s++)
 		if (!p->slots[s])
 			return s;
 	return UINT32_MAX;
@@ -592,10 +704,45 @@ static void release_all(struct vl_vol *v)
 	v->meta_reserved = 0;
 }
 
+static int vol_create(struct vl_pool *p, const char *name, uint64_t size,
+		      const struct vl_vol_create_opts *o, struct vl_diag *d);
+
+/* Shared pools: a volume's lease for an admin change (held already when served here). */
+static int admin_lease(struct vl_vol *v, bool *took, struct vl_diag *d)
+{
+	*took = false;
+	if (!v->pool->is_shared || v->lease_held)
+		return 0;
+	int r = vl_vol_lease_take(v, true, d);
+	*took = !r;
+	return r;
+}
+
+static void admin_unlease(struct vl_vol *v, bool took)
+{
+	if (took)
+		vl_vol_lease_drop(v);
+}
+
 int vl_vol_create(struct vl_pool *p, const char *name, uint64_t size,
 		  const struct vl_vol_create_opts *o, struct vl_diag *d)
 {
 	VL_LOCK_SCOPE(&p->lock);
+	if (p->flags & VL_OPEN_RDONLY)
+		return vl_diag_set(d, -EROFS, "pool is open read-only");
+	int r = vl_admin_begin(p, d);
+	if (r)
+		return r;
+	r = vol_create(p, name, size, o, d);
+	char what[80];
+	snprintf(what, sizeof(what), "create %s", name);
+	vl_admin_end(p, what, r == 0);
+	return r;
+}
+
+static int vol_create(struct vl_pool *p, const char *name, uint64_t size,
+		      const struct vl_vol_create_opts *o, struct vl_diag *d)
+{
 	if (p->flags & VL_OPEN_RDONLY)
 		return vl_diag_set(d, -EROFS, "pool is open read-only");
 	if (atomic_load(&p->failed))
@@ -614,7 +761,7 @@ int vl_vol_create(struct vl_pool *p, const char *name, uint64_t size,
 	uint32_t s = free_slot(p);
 	if (s == UINT32_MAX)
 		return vl_diag_set(d, -ENOSPC, "pool %s has %u volumes, its maximum", p->sb.pool_name,
-				   p->sb.max_volumes);
+				   p->is_shared ? p->sb.shared.nr_slots : p->sb.max_volumes);
 	uint64_t ext = vl_vol_nr_ext(p, size);
 	bool thick = o && o->thick;
 	if (thick) {
@@ -651,18 +798,26 @@ int vl_vol_create(struct vl_pool *p, const char *name, uint64_t size,
 		vl_vol_free(v);
 		return r;
 	}
+	/* shared: the new volume's lease while it is written (its epoch is then the
+	 * lease's version); nobody owns it afterwards */
+	if (p->is_shared && (r = vl_vol_lease_take(v, false, d))) {
+		vl_vol_free(v);
+		return r;
+	}
 	if (thick) {
 		pthread_mutex_lock(&v->lock);
 		r = fill(v, 0, ext, o);
 		pthread_mutex_unlock(&v->lock);
 		if (r) {
 			release_all(v);
+			vl_vol_lease_drop(v);
 			vl_vol_free(v);
 			return vl_diag_set(d, r, "allocating the thick volume failed: %s",
 					   strerror(-r));
 		}
 	}
 	r = vl_vol_commit(v);
+	vl_vol_lease_drop(v);
 	if (r) {
 		release_all(v);
 		vl_vol_free(v);
@@ -701,9 +856,8 @@ static struct vl_vol *admin_vol(struct vl_pool *p, const char *name, struct vl_d
 	return v;
 }
 
-int vl_vol_delete(struct vl_pool *p, const char *name, struct vl_diag *d)
+static int vol_delete(struct vl_pool *p, const char *name, struct vl_diag *d)
 {
-	VL_LOCK_SCOPE(&p->lock);
 	int r;
 	struct vl_vol *v = admin_vol(p, name, d, &r);
 	if (!v)
@@ -712,26 +866,63 @@ int vl_vol_delete(struct vl_pool *p, const char *name, struct vl_diag *d)
 		return vl_diag_set(d, -EBUSY, "volume '%s' is open (served by a target?); stop "
 					      "serving it first",
 				   name);
+	bool took;
+	if ((r = admin_lease(v, &took, d)))
+		return r; /* served by another blade */
 	pthread_mutex_lock(&v->commit_lock);
 	r = commit_state(v, VL_VOL_DELETED);
 	pthread_mutex_unlock(&v->commit_lock);
-	if (r)
+	if (r) {
+		admin_unlease(v, took);
 		return vl_diag_set(d, r, "writing the volume's metadata failed: %s", strerror(-r));
+	}
 	release_all(v);
+	vl_vol_lease_drop(v);
 	p->slots[v->slot] = NULL;
 	p->nr_vols--;
 	vl_vol_free(v);
 	return 0;
 }
 
+int vl_vol_delete(struct vl_pool *p, const char *name, struct vl_diag *d)
+{
+	VL_LOCK_SCOPE(&p->lock);
+	int r = admin_ok(p, d);
+	if (r || (r = vl_admin_begin(p, d)))
+		return r;
+	r = vol_delete(p, name, d);
+	char what[80];
+	snprintf(what, sizeof(what), "delete %s", name);
+	vl_admin_end(p, what, r == 0);
+	return r;
+}
+
+static int vol_resize(struct vl_pool *p, struct vl_vol *v, const char *name, uint64_t size,
+		      bool allow_shrink, struct vl_diag *d);
+
 int vl_vol_resize(struct vl_pool *p, const char *name, uint64_t size, bool allow_shrink,
 		  struct vl_diag *d)
 {
 	VL_LOCK_SCOPE(&p->lock);
-	int r;
-	struct vl_vol *v = admin_vol(p, name, d, &r);
-	if (!v)
+	int r = admin_ok(p, d);
+	if (r || (r = vl_admin_begin(p, d)))
 		return r;
+	struct vl_vol *v = admin_vol(p, name, d, &r);
+	bool took = false;
+	if (v && !(r = admin_lease(v, &took, d)))
+		r = vol_resize(p, v, name, size, allow_shrink, d);
+	if (v)
+		admin_unlease(v, took);
+	char what[80];
+	snprintf(what, sizeof(what), "resize %s", name);
+	vl_admin_end(p, what, r == 0);
+	return r;
+}
+
+static int vol_resize(struct vl_pool *p, struct vl_vol *v, const char *name, uint64_t size,
+		      bool allow_shrink, struct vl_diag *d)
+{
+	int r;
 	if ((r = check_size(p, size, d)))
 		return r;
 	uint64_t old = atomic_load(&v->size);
@@ -779,13 +970,31 @@ int vl_vol_resize(struct vl_pool *p, const char *name, uint64_t size, bool allow
 	return 0;
 }
 
+static int vol_rename(struct vl_pool *p, struct vl_vol *v, const char *newname,
+		      struct vl_diag *d);
+
 int vl_vol_rename(struct vl_pool *p, const char *name, const char *newname, struct vl_diag *d)
 {
 	VL_LOCK_SCOPE(&p->lock);
-	int r;
-	struct vl_vol *v = admin_vol(p, name, d, &r);
-	if (!v)
+	int r = admin_ok(p, d);
+	if (r || (r = vl_admin_begin(p, d)))
 		return r;
+	struct vl_vol *v = admin_vol(p, name, d, &r);
+	bool took = false;
+	if (v && !(r = admin_lease(v, &took, d)))
+		r = vol_rename(p, v, newname, d);
+	if (v)
+		admin_unlease(v, took);
+	char what[80];
+	snprintf(what, sizeof(what), "rename %s", name);
+	vl_admin_end(p, what, r == 0);
+	return r;
+}
+
+static int vol_rename(struct vl_pool *p, struct vl_vol *v, const char *newname,
+		      struct vl_diag *d)
+{
+	int r;
 	if (!vl_name_valid(newname))
 		return vl_diag_set(d, -EINVAL, "invalid volume name '%s'", newname);
 	if (vl_vol_find(p, newname))

@@ -30,7 +30,7 @@ extern "C" {
 
 #define VL_NAME_MAX 63          /* pool and volume names, bytes (without NUL) */
 #define VL_MAX_MEMBERS 64
-#define VL_FORMAT_VERSION 1
+#define VL_FORMAT_VERSION 2     /* newest on-disk format: 1 single-blade, 2 shared pool */
 
 struct vl_pool;
 struct vl_vol;
@@ -232,6 +232,59 @@ struct vl_lease_ops {
 	/* Hosts alive in the lockspace: bit h-1 of alive[] set for host id h. */
 	int (*hosts)(void *ctx, const struct vl_lease_space *ls, uint64_t *alive, uint32_t words);
 };
+
+/* Opening a shared pool: this blade's host id and its lease provider. */
+struct vl_pool_open_opts {
+	const struct vl_lease_ops *lease;
+	void *lease_ctx;
+	uint64_t host_id;            /* 1 .. the pool's max_hosts */
+};
+/* vl_pool_open with options; opts NULL = vl_pool_open.  A shared pool opened for
+ * writing needs opts (else -ENOLCK, saying what to start); it joins the pool's
+ * lockspace (seconds), takes an allocation group and loads every volume unowned. */
+int vl_pool_open_opts(const char *const *members, size_t n, unsigned flags,
+		      const struct vl_pool_open_opts *opts, struct vl_pool **out,
+		      struct vl_diag *diag);
+
+struct vl_share_opts {
+	uint32_t nr_ags;             /* allocation groups; 0 = 16 */
+	uint32_t nr_slots;           /* volumes the shared pool can hold; 0 = 64 */
+	uint32_t max_hosts;          /* blades (host ids 1..N); 0 = 64 */
+	uint32_t io_timeout;         /* seconds; 0 = 10 (sanlock's default) */
+};
+/* Convert a single-blade pool (format 1), opened exclusively, to a shared pool
+ * (format 2): the lease area goes at the end of the first metadata mirror, whose last
+ * extents must be free.  Crash-safe: the leases are written first, then the
+ * superblocks; until the last superblock is written the pool opens as before.  The
+ * pool handle is closed by the caller afterwards and reopened with vl_pool_open_opts. */
+int vl_pool_share(struct vl_pool *pool, const struct vl_share_opts *opts,
+		  const struct vl_lease_ops *lease, void *lease_ctx, struct vl_diag *diag);
+
+struct vl_shared_info {
+	bool shared;
+	uint64_t host_id;            /* this blade (0 when opened without leases) */
+	uint32_t nr_ags, ags_held;
+	uint32_t nr_slots, max_hosts, io_timeout;
+	uint32_t lease_member;
+	uint64_t lease_off, lease_len;
+	uint64_t change_seq;         /* last pool-wide change seen */
+};
+void vl_pool_shared_info(struct vl_pool *pool, struct vl_shared_info *info);
+
+/* Volume ownership in a shared pool (in a single-blade pool these succeed and a
+ * volume is always owned).  Only the owner reads or writes: anyone else's I/O gets
+ * -ESTALE and never touches the disks.  Acquire takes the volume's lease (the lease's
+ * new version becomes the volume's owner_epoch), re-reads the volume's metadata from
+ * disk and commits it with owner_node = this blade: -EBUSY when another blade holds
+ * it (diag names it).  Release stops new I/O, waits for I/O in flight, commits,
+ * flushes the members and releases the lease.  A commit that finds a newer owner or
+ * generation on disk fences the volume (-ESTALE; it stays unowned). */
+int vl_vol_acquire(struct vl_vol *vol, struct vl_diag *diag);
+int vl_vol_release(struct vl_vol *vol);
+bool vl_vol_owned(const struct vl_vol *vol);
+/* Re-read the pool-wide change record; when another blade changed the pool, re-read
+ * the volume table (volumes created, grown, deleted elsewhere).  *changed says so. */
+int vl_pool_poll(struct vl_pool *pool, bool *changed);
 
 /* ---- helpers shared by tools ---- */
 /* "10G", "512M", "1T", "4096", "1.5G" (binary units, K/M/G/T/P, optional iB/B) */

@@ -1,0 +1,624 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Shared pools (format 2) with two engine instances in one process acting as two
+ * blades, over one set of member files, with an in-process fake lease provider that
+ * behaves like sanlock's lease semantics (a version that grows at every acquire, one
+ * holder, -EBUSY for a live holder).  The real sanlock provider is tested against real
+ * daemons in test/lease.  Checks: conversion and its refusals, a crash at every write
+ * of the conversion, plain opens refused, ownership and epochs, a stale owner fenced at
+ * commit, concurrent allocation by two blades never sharing an extent, and pool changes
+ * seen by the other blade.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+
+#include "tutil.h"
+
+static void free_buf(uint8_t **b) { free(*b); }
+#define VL_ALIGNED_BUF(name, n)                                                              \
+	uint8_t *name __attribute__((cleanup(free_buf))) = aligned_alloc(4096, n);           \
+	CHECK(name)
+
+#define MB (1ull << 20)
+#define MSIZE (96 * MB)
+#define EXT MB
+
+/* ---- the fake lease provider ---- */
+struct fake_lease {
+	char space[VL_LEASE_NAME_MAX + 1];
+	uint64_t off;
+	uint64_t holder, version;
+};
+static struct fake_lease table[512];
+static int ntable;
+static int nspaces;
+static pthread_mutex_t fl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct blade {
+	uint64_t host;
+	int joins;
+};
+
+static struct fake_lease *find(const char *space, uint64_t off)
+{
+	for (int i = 0; i < ntable; i++)
+		if (!strcmp(table[i].space, space) && table[i].off == off)
+			return &table[i];
+	return NULL;
+}
+
+static int f_format_space(void *ctx, const struct vl_lease_space *ls)
+{
+	CHECK(ls->max_hosts > 0 && ls->io_timeout > 0 && ls->offset % MB == 0);
+	pthread_mutex_lock(&fl_lock);
+	nspaces++;
+	pthread_mutex_unlock(&fl_lock);
+	return 0;
+}
+
+static int f_format_lease(void *ctx, const struct vl_lease *l)
+{
+	CHECK(l->offset % MB == 0 && l->name[0]);
+	pthread_mutex_lock(&fl_lock);
+	struct fake_lease *f = find(l->space, l->offset);
+	if (!f) {
+		CHECK(ntable < 512);
+		f = &table[ntable++];
+	}
+	snprintf(f->space, sizeof(f->space), "%s", l->space);
+	f->off = l->offset;
+	f->holder = 0;
+	f->version = 0;
+	pthread_mutex_unlock(&fl_lock);
+	return 0;
+}
+
+static int f_join(void *ctx, const struct vl_lease_space *ls)
+{
+	struct blade *b = ctx;
+	CHECK(ls->host_id == b->host);
+	b->joins++;
+	return 0;
+}
+
+static int f_leave(void *ctx, const struct vl_lease_space *ls)
+{
+	((struct blade *)ctx)->joins--;
+	return 0;
+}
+
+static int f_acquire(void *ctx, const struct vl_lease *l, uint64_t *version, uint64_t *holder)
+{
+	struct blade *b = ctx;
+	pthread_mutex_lock(&fl_lock);
+	struct fake_lease *f = find(l->space, l->offset);
+	int r = 0;
+	if (!f)
+		r = -ENOENT;
+	else if (f->holder && f->holder != b->host) {
+		*holder = f->holder;
+		r = -EBUSY;
+	} else {
+		if (f->holder != b->host)
+			f->version++;
+		f->holder = b->host;
+		*version = f->version;
+	}
+	pthread_mutex_unlock(&fl_lock);
+	return r;
+}
+
+static int f_release(void *ctx, const struct vl_lease *l)
+{
+	struct blade *b = ctx;
+	pthread_mutex_lock(&fl_lock);
+	struct fake_lease *f = find(l->space, l->offset);
+	if (f && f->holder == b->host)
+		f->holder = 0;
+	pthread_mutex_unlock(&fl_lock);
+	return 0;
+}
+
+static const struct vl_lease_ops fake_ops = {
+	.format_space = f_format_space,
+	.format_lease = f_format_lease,
+	.join = f_join,
+	.leave = f_leave,
+	.acquire = f_acquire,
+	.release = f_release,
+};
+
+/* The holder's node "was killed": its lease is gone without it knowing. */
+static void steal(struct vl_pool *p, uint32_t slot)
+{
+	struct vl_shared_info si;
+	vl_pool_shared_info(p, &si);
+	uint64_t off = si.lease_off + (3ull + si.nr_ags + slot) * MB;
+	pthread_mutex_lock(&fl_lock);
+	for (int i = 0; i < ntable; i++)
+		if (table[i].off == off)
+			table[i].holder = 0;
+	pthread_mutex_unlock(&fl_lock);
+}
+
+static struct blade blade_a = {.host = 1}, blade_b = {.host = 2};
+static const char *members[2];
+static const struct vl_share_opts share_small = {.nr_ags = 4, .nr_slots = 8, .max_hosts = 8,
+						 .io_timeout = 1};
+
+static struct vl_pool *open_blade(struct blade *b)
+{
+	struct vl_pool *p;
+	struct vl_diag d = {{0}};
+	struct vl_pool_open_opts o = {.lease = &fake_ops, .lease_ctx = b, .host_id = b->host};
+	int r = vl_pool_open_opts(members, 2, 0, &o, &p, &d);
+	if (r)
+		fprintf(stderr, "open as host %" PRIu64 ": %s\n", b->host, d.msg);
+	CHECK_OK(r);
+	return p;
+}
+
+static void new_pool(void)
+{
+	members[0] = tu_file(0, MSIZE);
+	members[1] = tu_file(1, MSIZE);
+	struct vl_pool_create_opts co = {.extent_size = EXT, .max_volumes = 64};
+	struct vl_pool *p;
+	struct vl_diag d;
+	CHECK_OK(vl_pool_create("shp", members, 2, &co, &p, &d));
+	vl_pool_close(p);
+}
+
+static struct vl_pool *open_plain(void)
+{
+	struct vl_pool *p;
+	struct vl_diag d;
+	CHECK_OK(vl_pool_open(members, 2, 0, &p, &d));
+	return p;
+}
+
+static void share(void)
+{
+	struct vl_pool *p = open_plain();
+	struct vl_diag d;
+	CHECK_OK(vl_pool_share(p, &share_small, &fake_ops, NULL, &d));
+	vl_pool_close(p);
+}
+
+static void fill_tag(uint8_t *buf, size_t len, uint32_t a, uint32_t b)
+{
+	for (size_t k = 0; k < len / 4096; k++)
+		tu_tag(buf + k * 4096, a, b, (uint32_t)k);
+}
+
+static bool tag_is(const uint8_t *buf, size_t len, uint32_t a, uint32_t b)
+{
+	for (size_t k = 0; k < len / 4096; k++) {
+		uint32_t x, y, z;
+		if (tu_untag(buf + k * 4096, &x, &y, &z) != 1 || x != a || y != b || z != k)
+			return false;
+	}
+	return true;
+}
+
+static void say_line(void *arg, const char *line) { fprintf(stderr, "  check: %s\n", line); }
+
+/* problems pool check finds that were not repaired (at open or by it) */
+static uint32_t check_errors(struct vl_pool *p)
+{
+	struct vl_check_result res;
+	CHECK_OK(vl_pool_check(p, false, say_line, NULL, &res));
+	return res.errors - res.repaired;
+}
+
+/* ---- tests ---- */
+
+static void share_converts_a_pool_and_plain_opens_are_refused(void)
+{
+	new_pool();
+	struct vl_pool *p = open_plain();
+	struct vl_diag d;
+	CHECK_OK(vl_vol_create(p, "vm1", 8 * MB, NULL, &d));
+	struct vl_vol *v;
+	CHECK_OK(vl_vol_open(p, "vm1", &v, &d));
+	VL_ALIGNED_BUF(buf, 1 * MB);
+	fill_tag(buf, MB, 7, 1);
+	CHECK_OK(vl_vol_write(v, buf, MB, 0, 0));
+	vl_vol_close(v);
+	CHECK_OK(vl_pool_share(p, &share_small, &fake_ops, NULL, &d));
+	CHECK_RC(vl_pool_share(p, &share_small, &fake_ops, NULL, &d), -EEXIST);
+	vl_pool_close(p);
+	CHECK(nspaces == 1 && ntable == 1 + 4 + 8);
+
+	CHECK_RC(vl_pool_open(members, 2, 0, &p, &d), -ENOLCK);
+	CHECK_MSG(d, "shared between blades");
+	CHECK_MSG(d, "sanlock");
+	/* read-only inspection needs no lease, and is clean */
+	CHECK_OK(vl_pool_open(members, 2, VL_OPEN_RDONLY | VL_OPEN_NOLOCK, &p, &d));
+	struct vl_shared_info si;
+	vl_pool_shared_info(p, &si);
+	CHECK(si.shared && si.nr_ags == 4 && si.nr_slots == 8 && si.host_id == 0);
+	CHECK(si.lease_off % MB == 0 && si.lease_len == (3 + 4 + 8) * MB);
+	CHECK(si.lease_off + si.lease_len <= MSIZE);
+	CHECK_RC(vl_vol_open(p, "vm1", &v, &d), 0);
+	CHECK_RC(vl_vol_read(v, buf, 4096, 0), -ESTALE); /* not the owner */
+	vl_vol_close(v);
+	CHECK(check_errors(p) == 0);
+	vl_pool_close(p);
+
+	/* a blade: its host id must fit, the data written before is there */
+	struct vl_pool_open_opts bad = {.lease = &fake_ops, .lease_ctx = &blade_a, .host_id = 9};
+	CHECK_RC(vl_pool_open_opts(members, 2, 0, &bad, &p, &d), -EINVAL);
+	CHECK_MSG(d, "host id 9");
+	p = open_blade(&blade_a);
+	CHECK(blade_a.joins == 1);
+	vl_pool_shared_info(p, &si);
+	CHECK(si.host_id == 1 && si.ags_held == 1);
+	CHECK_OK(vl_vol_open(p, "vm1", &v, &d));
+	CHECK_RC(vl_vol_write(v, buf, 4096, 0, 0), -ESTALE);
+	CHECK_OK(vl_vol_acquire(v, &d));
+	memset(buf, 0, MB);
+	CHECK_OK(vl_vol_read(v, buf, MB, 0));
+	CHECK(tag_is(buf, MB, 7, 1));
+	vl_vol_close(v);
+	CHECK_RC(vl_pool_add_member(p, tu_file(5, MSIZE), &d), -EOPNOTSUPP);
+	vl_pool_close(p);
+	CHECK(blade_a.joins == 0);
+	printf("ok - share converts a pool and plain opens are refused\n");
+}
+
+static void share_refuses_what_does_not_fit(void)
+{
+	new_pool();
+	struct vl_pool *p = open_plain();
+	struct vl_diag d;
+	/* a volume whose slot is beyond the shared slots */
+	for (int i = 0; i < 3; i++) {
+		char n[16];
+		snprintf(n, sizeof(n), "v%d", i);
+		CHECK_OK(vl_vol_create(p, n, 4 * MB, NULL, &d));
+	}
+	struct vl_share_opts two = share_small;
+	two.nr_slots = 2;
+	CHECK_RC(vl_pool_share(p, &two, &fake_ops, NULL, &d), -ENOSPC);
+	CHECK_MSG(d, "at least 3 volumes");
+	/* the lease area's extents hold data */
+	struct vl_vol_create_opts thick = {.thick = true};
+	struct vl_pool_info pi;
+	vl_pool_get_info(p, &pi);
+	CHECK_OK(vl_vol_create(p, "big", (pi.free_extents - 1) * EXT, &thick, &d));
+	CHECK_RC(vl_pool_share(p, &share_small, &fake_ops, NULL, &d), -ENOSPC);
+	CHECK_MSG(d, "holds data");
+	vl_pool_close(p);
+	/* nothing changed: still a format 1 pool */
+	p = open_plain();
+	CHECK(check_errors(p) == 0);
+	vl_pool_close(p);
+	printf("ok - share refuses slots and extents it cannot have\n");
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	char cmd[800];
+	snprintf(cmd, sizeof(cmd), "cp --sparse=always '%s' '%s'", from, to);
+	CHECK(system(cmd) == 0);
+}
+
+static void a_crash_during_share_leaves_a_whole_pool(void)
+{
+	new_pool();
+	struct vl_pool *p = open_plain();
+	struct vl_diag d;
+	CHECK_OK(vl_vol_create(p, "vm1", 8 * MB, NULL, &d));
+	struct vl_vol *v;
+	CHECK_OK(vl_vol_open(p, "vm1", &v, &d));
+	VL_ALIGNED_BUF(buf, MB);
+	fill_tag(buf, MB, 3, 3);
+	CHECK_OK(vl_vol_write(v, buf, MB, 2 * MB, 0));
+	vl_vol_close(v);
+	vl_pool_close(p);
+	char saved[2][300];
+	for (int i = 0; i < 2; i++) {
+		snprintf(saved[i], sizeof(saved[i]), "%s.orig", members[i]);
+		copy_file(members[i], saved[i]);
+	}
+	int shared_seen = 0, plain_seen = 0;
+	for (int cut = 0;; cut++) {
+		for (int i = 0; i < 2; i++)
+			copy_file(saved[i], members[i]);
+		p = open_plain();
+		struct vl_fault f = {.writes_left = cut, .torn = cut % 2, .drop_unsynced = true,
+				     .seed = (uint32_t)cut};
+		vl_pool_set_fault(p, &f);
+		int r = vl_pool_share(p, &share_small, &fake_ops, NULL, &d);
+		if (r == 0 && !f.crashed) {
+			vl_pool_set_fault(p, NULL);
+			vl_pool_close(p);
+			break;
+		}
+		vl_pool_crash(p);
+		/* either as it was, or shared: never anything else */
+		int rp = vl_pool_open(members, 2, 0, &p, &d);
+		if (rp == 0) {
+			plain_seen++;
+		} else {
+			CHECK_RC(rp, -ENOLCK);
+			p = open_blade(&blade_a);
+			shared_seen++;
+		}
+		CHECK(check_errors(p) == 0);
+		CHECK_OK(vl_vol_open(p, "vm1", &v, &d));
+		CHECK_OK(vl_vol_acquire(v, &d));
+		memset(buf, 0, MB);
+		CHECK_OK(vl_vol_read(v, buf, MB, 2 * MB));
+		CHECK(tag_is(buf, MB, 3, 3));
+		vl_vol_close(v);
+		vl_pool_close(p);
+		CHECK(cut < 200);
+	}
+	CHECK(plain_seen > 0);
+	printf("ok - a crash at every write of share leaves a whole pool (%d plain, %d "
+	       "shared)\n",
+	       plain_seen, shared_seen);
+}
+
+static void only_the_owner_does_io_and_epochs_grow(void)
+{
+	new_pool();
+	share();
+	struct vl_pool *a = open_blade(&blade_a), *b = open_blade(&blade_b);
+	struct vl_diag d;
+	CHECK_OK(vl_vol_create(a, "vm1", 16 * MB, NULL, &d));
+	bool changed;
+	CHECK_OK(vl_pool_poll(b, &changed));
+	CHECK(changed);
+	struct vl_vol *va, *vb;
+	CHECK_OK(vl_vol_open(a, "vm1", &va, &d));
+	CHECK_OK(vl_vol_open(b, "vm1", &vb, &d));
+	VL_ALIGNED_BUF(buf, MB);
+	fill_tag(buf, MB, 1, 1);
+	CHECK_RC(vl_vol_write(va, buf, MB, 0, 0), -ESTALE);
+	CHECK_RC(vl_vol_read(vb, buf, 4096, 0), -ESTALE);
+	CHECK_RC(vl_vol_flush(vb), -ESTALE);
+	CHECK_OK(vl_vol_acquire(va, &d));
+	CHECK(vl_vol_owned(va) && !vl_vol_owned(vb));
+	CHECK_RC(vl_vol_acquire(vb, &d), -EBUSY);
+	CHECK_MSG(d, "host id 1");
+	struct vl_vol_info ia, ib;
+	CHECK_OK(vl_vol_info(a, "vm1", &ia));
+	CHECK(ia.owner_node == 1 && ia.owner_epoch >= 1);
+	uint64_t epoch = ia.owner_epoch;
+	double max_ms = 0;
+	for (uint32_t round = 0; round < 10; round++) {
+		struct vl_vol *from = round % 2 ? vb : va, *to = round % 2 ? va : vb;
+		fill_tag(buf, MB, 1, round + 10);
+		CHECK_OK(vl_vol_write(from, buf, MB, (round % 4) * MB, 0));
+		/* the new owner also has the old data cached from an earlier round */
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		CHECK_OK(vl_vol_release(from));
+		CHECK_OK(vl_vol_acquire(to, &d));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		max_ms = ms > max_ms ? ms : max_ms;
+		CHECK_RC(vl_vol_write(from, buf, 4096, 0, 0), -ESTALE);
+		memset(buf, 0, MB);
+		CHECK_OK(vl_vol_read(to, buf, MB, (round % 4) * MB));
+		CHECK(tag_is(buf, MB, 1, round + 10));
+		CHECK_OK(vl_vol_info(round % 2 ? a : b, "vm1", &ib));
+		CHECK(ib.owner_node == (round % 2 ? 1u : 2u) && ib.owner_epoch > epoch);
+		epoch = ib.owner_epoch;
+	}
+	vl_vol_close(va);
+	vl_vol_close(vb);
+	vl_pool_close(a);
+	vl_pool_close(b);
+	printf("ok - only the owner does I/O; 10 hand-overs, epochs grow (max %.1f ms, engine "
+	       "and fake leases only)\n",
+	       max_ms);
+}
+
+static void a_stale_owner_is_fenced_at_commit(void)
+{
+	new_pool();
+	share();
+	struct vl_pool *a = open_blade(&blade_a), *b = open_blade(&blade_b);
+	struct vl_diag d;
+	CHECK_OK(vl_vol_create(a, "vm1", 16 * MB, NULL, &d));
+	bool changed;
+	CHECK_OK(vl_pool_poll(b, &changed));
+	struct vl_vol *va, *vb;
+	CHECK_OK(vl_vol_open(a, "vm1", &va, &d));
+	CHECK_OK(vl_vol_open(b, "vm1", &vb, &d));
+	CHECK_OK(vl_vol_acquire(va, &d));
+	VL_ALIGNED_BUF(buf, MB);
+	fill_tag(buf, MB, 5, 1);
+	CHECK_OK(vl_vol_write(va, buf, MB, 0, 0));
+	CHECK_OK(vl_vol_flush(va));
+	/* A's node is cut off: its lease is taken over without A noticing */
+	struct vl_vol_info info;
+	CHECK_OK(vl_vol_info(a, "vm1", &info));
+	steal(a, info.slot);
+	CHECK_OK(vl_vol_acquire(vb, &d));
+	fill_tag(buf, MB, 6, 2);
+	CHECK_OK(vl_vol_write(vb, buf, MB, MB, 0));
+	CHECK_OK(vl_vol_flush(vb));
+	/* A still believes it owns vm1: a write that allocates, then the commit: fenced */
+	fill_tag(buf, MB, 5, 9);
+	CHECK_OK(vl_vol_write(va, buf, MB, 4 * MB, 0));
+	CHECK_RC(vl_vol_flush(va), -ESTALE);
+	CHECK(!vl_vol_owned(va));
+	CHECK_RC(vl_vol_write(va, buf, MB, 0, 0), -ESTALE);
+	/* B's view: its own data, A's fenced allocation never mapped */
+	memset(buf, 0xff, MB);
+	CHECK_OK(vl_vol_read(vb, buf, MB, 4 * MB));
+	for (size_t i = 0; i < MB; i++)
+		CHECK(buf[i] == 0);
+	CHECK_OK(vl_vol_read(vb, buf, MB, MB));
+	CHECK(tag_is(buf, MB, 6, 2));
+	CHECK_OK(vl_vol_read(vb, buf, MB, 0));
+	CHECK(tag_is(buf, MB, 5, 1));
+	CHECK_OK(vl_vol_info(b, "vm1", &info));
+	CHECK(info.owner_node == 2);
+	vl_vol_close(va);
+	vl_vol_close(vb);
+	vl_pool_close(a);
+	vl_pool_close(b);
+	struct vl_pool *r;
+	CHECK_OK(vl_pool_open(members, 2, VL_OPEN_RDONLY | VL_OPEN_NOLOCK, &r, &d));
+	CHECK_OK(vl_vol_info(r, "vm1", &info));
+	CHECK(info.owner_node == 2); /* the fenced blade wrote no header after B's */
+	CHECK(check_errors(r) == 0);
+	vl_pool_close(r);
+	printf("ok - a stale owner is fenced at commit and its allocation never lands\n");
+}
+
+struct writer {
+	struct vl_vol *v;
+	uint32_t tag;
+	uint64_t size;
+	int err;
+};
+
+static void *write_all(void *arg)
+{
+	struct writer *w = arg;
+	uint8_t *buf = aligned_alloc(4096, 256 * 1024);
+	for (uint64_t off = 0; off < w->size && !w->err; off += 256 * 1024) {
+		fill_tag(buf, 256 * 1024, w->tag, (uint32_t)(off / (256 * 1024)));
+		w->err = vl_vol_write(w->v, buf, 256 * 1024, off, 0);
+		if (!w->err && off % (8 * MB) == 0)
+			w->err = vl_vol_flush(w->v);
+	}
+	if (!w->err)
+		w->err = vl_vol_flush(w->v);
+	free(buf);
+	return NULL;
+}
+
+static void two_blades_allocating_at_once_never_share_an_extent(void)
+{
+	new_pool();
+	share();
+	struct vl_pool *a = open_blade(&blade_a), *b = open_blade(&blade_b);
+	struct vl_diag d;
+	struct vl_pool_info pi;
+	vl_pool_get_info(a, &pi);
+	/* together they need more than one allocation group each */
+	uint64_t each = 60 * MB;
+	CHECK_OK(vl_vol_create(a, "vm1", each, NULL, &d));
+	CHECK_OK(vl_vol_create(b, "vm2", each, NULL, &d));
+	bool changed;
+	CHECK_OK(vl_pool_poll(a, &changed));
+	CHECK(changed);
+	struct writer w[2] = {{.tag = 100, .size = each}, {.tag = 200, .size = each}};
+	CHECK_OK(vl_vol_open(a, "vm1", &w[0].v, &d));
+	CHECK_OK(vl_vol_open(b, "vm2", &w[1].v, &d));
+	CHECK_OK(vl_vol_acquire(w[0].v, &d));
+	CHECK_OK(vl_vol_acquire(w[1].v, &d));
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		CHECK(pthread_create(&t[i], NULL, write_all, &w[i]) == 0);
+	for (int i = 0; i < 2; i++)
+		CHECK(pthread_join(t[i], NULL) == 0);
+	CHECK_OK(w[0].err);
+	CHECK_OK(w[1].err);
+	struct vl_shared_info sa, sb;
+	vl_pool_shared_info(a, &sa);
+	vl_pool_shared_info(b, &sb);
+	CHECK(sa.ags_held >= 2 && sb.ags_held >= 2 && sa.ags_held + sb.ags_held <= 4);
+	vl_vol_close(w[0].v);
+	vl_vol_close(w[1].v);
+	vl_pool_close(a);
+	vl_pool_close(b);
+	/* read back by a fresh blade, and checked from the disks */
+	struct vl_pool *r;
+	CHECK_OK(vl_pool_open(members, 2, VL_OPEN_RDONLY | VL_OPEN_NOLOCK, &r, &d));
+	CHECK(check_errors(r) == 0);
+	struct vl_vol_info i1, i2;
+	CHECK_OK(vl_vol_info(r, "vm1", &i1));
+	CHECK_OK(vl_vol_info(r, "vm2", &i2));
+	CHECK(i1.allocated == each && i2.allocated == each);
+	vl_pool_close(r);
+	r = open_blade(&blade_b);
+	uint8_t *buf = aligned_alloc(4096, 256 * 1024);
+	for (int k = 0; k < 2; k++) {
+		struct vl_vol *v;
+		CHECK_OK(vl_vol_open(r, k ? "vm2" : "vm1", &v, &d));
+		CHECK_OK(vl_vol_acquire(v, &d));
+		for (uint64_t off = 0; off < each; off += 256 * 1024) {
+			CHECK_OK(vl_vol_read(v, buf, 256 * 1024, off));
+			CHECK(tag_is(buf, 256 * 1024, k ? 200 : 100, (uint32_t)(off / (256 * 1024))));
+		}
+		vl_vol_close(v);
+	}
+	free(buf);
+	vl_pool_close(r);
+	printf("ok - two blades allocating at once never share an extent (groups held: %u "
+	       "and %u of 4)\n",
+	       sa.ags_held, sb.ags_held);
+}
+
+static void pool_changes_are_seen_by_the_other_blade(void)
+{
+	new_pool();
+	share();
+	struct vl_pool *a = open_blade(&blade_a), *b = open_blade(&blade_b);
+	struct vl_diag d;
+	struct vl_vol_info info;
+	bool changed;
+	CHECK_OK(vl_pool_poll(a, &changed));
+	CHECK(!changed);
+	CHECK_OK(vl_vol_create(b, "vm3", 4 * MB, NULL, &d));
+	CHECK_RC(vl_vol_info(a, "vm3", &info), -ENOENT);
+	CHECK_OK(vl_pool_poll(a, &changed));
+	CHECK(changed);
+	CHECK_OK(vl_vol_info(a, "vm3", &info));
+	CHECK(info.size == 4 * MB);
+	/* a name taken on another blade is refused here even before a poll */
+	CHECK_OK(vl_vol_create(b, "vm4", 4 * MB, NULL, &d));
+	CHECK_RC(vl_vol_create(a, "vm4", 4 * MB, NULL, &d), -EEXIST);
+	CHECK_OK(vl_vol_resize(b, "vm3", 8 * MB, false, &d));
+	CHECK_OK(vl_pool_poll(a, &changed));
+	CHECK(changed);
+	CHECK_OK(vl_vol_info(a, "vm3", &info));
+	CHECK(info.size == 8 * MB);
+	/* a volume served on A is neither deleted nor resized from B */
+	struct vl_vol *v;
+	CHECK_OK(vl_vol_open(a, "vm3", &v, &d));
+	CHECK_OK(vl_vol_acquire(v, &d));
+	CHECK_RC(vl_vol_delete(b, "vm3", &d), -EBUSY);
+	CHECK_MSG(d, "host id 1");
+	CHECK_RC(vl_vol_resize(b, "vm3", 12 * MB, false, &d), -EBUSY);
+	CHECK_RC(vl_vol_rename(b, "vm3", "x", &d), -EBUSY);
+	/* ... but A may grow its own volume, and B sees it */
+	CHECK_OK(vl_vol_resize(a, "vm3", 12 * MB, false, &d));
+	CHECK(vl_vol_size(v) == 12 * MB);
+	CHECK_OK(vl_pool_poll(b, &changed));
+	CHECK_OK(vl_vol_info(b, "vm3", &info));
+	CHECK(info.size == 12 * MB);
+	CHECK_OK(vl_vol_release(v));
+	vl_vol_close(v);
+	CHECK_OK(vl_vol_delete(b, "vm3", &d));
+	CHECK_OK(vl_pool_poll(a, &changed));
+	CHECK(changed);
+	CHECK_RC(vl_vol_info(a, "vm3", &info), -ENOENT);
+	CHECK(vl_pool_nr_volumes(a) == 1 && vl_pool_nr_volumes(b) == 1);
+	vl_pool_close(a);
+	vl_pool_close(b);
+	printf("ok - pool changes are seen by the other blade\n");
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IONBF, 0);
+	share_converts_a_pool_and_plain_opens_are_refused();
+	share_refuses_what_does_not_fit();
+	a_crash_during_share_leaves_a_whole_pool();
+	only_the_owner_does_io_and_epochs_grow();
+	a_stale_owner_is_fenced_at_commit();
+	two_blades_allocating_at_once_never_share_an_extent();
+	pool_changes_are_seen_by_the_other_blade();
+	return 0;
+}
