@@ -37,7 +37,7 @@ static pthread_mutex_t fl_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct blade {
 	uint64_t host;
-	int joins;
+	int joins, leaves;
 };
 
 static struct fake_lease *find(const char *space, uint64_t off)
@@ -84,7 +84,7 @@ static int f_join(void *ctx, const struct vl_lease_space *ls)
 
 static int f_leave(void *ctx, const struct vl_lease_space *ls)
 {
-	((struct blade *)ctx)->joins--;
+	((struct blade *)ctx)->leaves++;
 	return 0;
 }
 
@@ -264,7 +264,7 @@ static void share_converts_a_pool_and_plain_opens_are_refused(void)
 	vl_vol_close(v);
 	CHECK_RC(vl_pool_add_member(p, tu_file(5, MSIZE), &d), -EOPNOTSUPP);
 	vl_pool_close(p);
-	CHECK(blade_a.joins == 0);
+	CHECK(blade_a.leaves == 0); /* the lockspace is the blade's: other processes use it */
 	printf("ok - share converts a pool and plain opens are refused\n");
 }
 
@@ -474,6 +474,84 @@ static void a_stale_owner_is_fenced_at_commit(void)
 	printf("ok - a stale owner is fenced at commit and its allocation never lands\n");
 }
 
+struct server {
+	struct vl_pool *p;
+	atomic_bool stop;
+	unsigned released;
+};
+
+static void *serve(void *arg)
+{
+	struct server *s = arg;
+	while (!atomic_load(&s->stop)) {
+		unsigned n;
+		CHECK_OK(vl_pool_serve_requests(s->p, &n));
+		s->released += n;
+		usleep(2000);
+	}
+	return NULL;
+}
+
+static void a_live_owner_lets_go_when_asked(void)
+{
+	new_pool();
+	share();
+	struct vl_pool *a = open_blade(&blade_a), *b = open_blade(&blade_b);
+	struct vl_diag d;
+	CHECK_OK(vl_vol_create(a, "vm1", 16 * MB, NULL, &d));
+	bool changed;
+	CHECK_OK(vl_pool_poll(b, &changed));
+	struct vl_vol *va, *vb;
+	CHECK_OK(vl_vol_open(a, "vm1", &va, &d));
+	CHECK_OK(vl_vol_open(b, "vm1", &vb, &d));
+	CHECK_OK(vl_vol_acquire(va, &d));
+	VL_ALIGNED_BUF(buf, MB);
+	/* nobody serves A's requests: B's takeover times out, A keeps the volume */
+	CHECK_RC(vl_vol_takeover(vb, 50, &d), -EBUSY);
+	CHECK_MSG(d, "did not let go");
+	CHECK(vl_vol_owned(va));
+	/* that stale request is not acted on later */
+	struct server sa = {.p = a}, sb = {.p = b};
+	unsigned n;
+	CHECK_OK(vl_pool_serve_requests(a, &n));
+	CHECK(n == 1); /* (it was still pending: A had not looked yet) */
+	CHECK(!vl_vol_owned(va));
+	CHECK_OK(vl_vol_acquire(va, &d));
+	CHECK_OK(vl_pool_serve_requests(a, &n));
+	CHECK(n == 0 && vl_vol_owned(va));
+	pthread_t ta, tb;
+	CHECK(pthread_create(&ta, NULL, serve, &sa) == 0);
+	CHECK(pthread_create(&tb, NULL, serve, &sb) == 0);
+	double max_ms = 0;
+	for (uint32_t round = 0; round < 10; round++) {
+		struct vl_vol *from = round % 2 ? vb : va, *to = round % 2 ? va : vb;
+		fill_tag(buf, MB, 2, round);
+		CHECK_OK(vl_vol_write(from, buf, MB, (round % 3) * MB, 0));
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		CHECK_OK(vl_vol_takeover(to, 5000, &d));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		max_ms = ms > max_ms ? ms : max_ms;
+		CHECK(vl_vol_owned(to) && !vl_vol_owned(from));
+		memset(buf, 0, MB);
+		CHECK_OK(vl_vol_read(to, buf, MB, (round % 3) * MB));
+		CHECK(tag_is(buf, MB, 2, round));
+	}
+	atomic_store(&sa.stop, true);
+	atomic_store(&sb.stop, true);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	CHECK(sa.released + sb.released == 10);
+	vl_vol_close(va);
+	vl_vol_close(vb);
+	vl_pool_close(a);
+	vl_pool_close(b);
+	printf("ok - a live owner lets go when asked: 10 take-overs (max %.1f ms, serving "
+	       "every 2 ms)\n",
+	       max_ms);
+}
+
 struct writer {
 	struct vl_vol *v;
 	uint32_t tag;
@@ -618,6 +696,7 @@ int main(void)
 	a_crash_during_share_leaves_a_whole_pool();
 	only_the_owner_does_io_and_epochs_grow();
 	a_stale_owner_is_fenced_at_commit();
+	a_live_owner_lets_go_when_asked();
 	two_blades_allocating_at_once_never_share_an_extent();
 	pool_changes_are_seen_by_the_other_blade();
 	return 0;

@@ -25,7 +25,9 @@
 #define VL_DEFAULT_MAX_VOLUMES 4096u
 #define VL_MAX_VOLUMES_LIMIT 65536u
 
-enum vl_blk_type { VL_BT_SB = 1, VL_BT_VOL = 2, VL_BT_INDEX = 3, VL_BT_MAP = 4, VL_BT_CHANGE = 5 };
+enum vl_blk_type {
+	VL_BT_SB = 1, VL_BT_VOL = 2, VL_BT_INDEX = 3, VL_BT_MAP = 4, VL_BT_CHANGE = 5, VL_BT_MSG = 6
+};
 
 /* Format 2 = a shared pool: only the superblock (version 2, with `shared` filled in) and
  * the change record (type 5) are new; every other block keeps version 1's layout and
@@ -108,6 +110,21 @@ struct vl_change {
 	uint8_t reserved[VL_BLK - 64 - 16 - 64];
 };
 _Static_assert(sizeof(struct vl_change) == VL_BLK, "change size");
+
+/* Message slots: blocks 1.. of the message unit, one per (recipient, sender) pair of host
+ * ids 1..VL_MSG_HOSTS, written only by the sender and polled by the recipient.  A slot
+ * holds the sender's latest request (gen = its sequence number). */
+#define VL_MSG_HOSTS 15u
+enum { VL_MSG_RELEASE = 1 }; /* "let go of the volume in `slot`" */
+struct vl_msg {
+	struct vl_blkhdr h;     /* obj_uuid = pool uuid, index = to << 16 | from, gen = seq */
+	uint32_t kind;
+	uint32_t slot;
+	uint8_t vol_uuid[16];
+	uint64_t time;
+	uint8_t reserved[VL_BLK - 64 - 32];
+};
+_Static_assert(sizeof(struct vl_msg) == VL_BLK, "msg size");
 _Static_assert(offsetof(struct vl_sb, members) == 256, "sb members offset");
 
 enum { VL_VOL_LIVE = 1, VL_VOL_DELETED = 2 };

@@ -105,6 +105,150 @@ static int change_write(struct vl_pool *p, uint64_t seq, uint64_t host, const ch
 	return r ? r : vl_io_sync(p, lm);
 }
 
+/* ---- message slots ---- */
+
+static uint64_t msg_off(const struct vl_pool *p, uint64_t to, uint64_t from)
+{
+	return change_off(p) + (1 + (to - 1) * VL_MSG_HOSTS + (from - 1)) * VL_BLK;
+}
+
+static bool msg_host_ok(uint64_t h) { return h >= 1 && h <= VL_MSG_HOSTS; }
+
+/* The sequence numbers in the slots now: nothing older is acted on or reused. */
+static int msg_init(struct vl_pool *p)
+{
+	uint64_t me = p->sh.ls.host_id;
+	if (!msg_host_ok(me))
+		return 0;
+	VL_AUTOFREE struct vl_msg *m = aligned_alloc(VL_BLK, VL_BLK);
+	if (!m)
+		return -ENOMEM;
+	uint32_t lm = p->sb.shared.lease_member;
+	for (uint64_t o = 1; o <= VL_MSG_HOSTS; o++) {
+		int r = vl_io_read(p, lm, m, VL_BLK, msg_off(p, me, o));
+		if (r)
+			return r;
+		if (!vl_blk_verify(m, VL_BT_MSG, p->uuid, p->uuid, me << 16 | o))
+			p->sh.msg_seen[o] = m->h.gen;
+		if ((r = vl_io_read(p, lm, m, VL_BLK, msg_off(p, o, me))))
+			return r;
+		if (!vl_blk_verify(m, VL_BT_MSG, p->uuid, p->uuid, o << 16 | me))
+			p->sh.msg_sent[o] = m->h.gen;
+	}
+	return 0;
+}
+
+static int msg_send(struct vl_pool *p, uint64_t to, uint32_t kind, const struct vl_vol *v)
+{
+	uint64_t me = p->sh.ls.host_id;
+	if (!msg_host_ok(me) || !msg_host_ok(to) || to == me)
+		return -EOPNOTSUPP;
+	VL_AUTOFREE struct vl_msg *m = aligned_alloc(VL_BLK, VL_BLK);
+	if (!m)
+		return -ENOMEM;
+	VL_LOCK_SCOPE(&p->sh.msg_lock);
+	memset(m, 0, sizeof(*m));
+	m->h.type = VL_BT_MSG;
+	m->h.version = VL_FORMAT_SHARED;
+	m->h.gen = p->sh.msg_sent[to] + 1;
+	memcpy(m->h.pool_uuid, p->uuid, 16);
+	memcpy(m->h.obj_uuid, p->uuid, 16);
+	m->h.index = to << 16 | me;
+	m->kind = kind;
+	m->slot = v->slot;
+	memcpy(m->vol_uuid, v->uuid, 16);
+	m->time = (uint64_t)time(NULL);
+	vl_blk_seal(m);
+	/* O_DIRECT: on the shared disk when written (no sync: nothing depends on it
+	 * surviving a power loss) */
+	int r = vl_io_write(p, p->sb.shared.lease_member, m, VL_BLK, msg_off(p, to, me), true);
+	if (!r)
+		p->sh.msg_sent[to] = m->h.gen;
+	return r;
+}
+
+int vl_pool_serve_requests(struct vl_pool *p, unsigned *released)
+{
+	*released = 0;
+	uint64_t me = p->sh.ls.host_id;
+	if (!p->sh.on || !msg_host_ok(me))
+		return 0;
+	size_t len = (size_t)VL_MSG_HOSTS * VL_BLK;
+	VL_AUTOFREE uint8_t *row = aligned_alloc(VL_BLK, len);
+	if (!row)
+		return -ENOMEM;
+	int r = vl_io_read(p, p->sb.shared.lease_member, row, len, msg_off(p, me, 1));
+	if (r)
+		return r;
+	for (uint64_t o = 1; o <= VL_MSG_HOSTS; o++) {
+		const struct vl_msg *m = (const void *)(row + (o - 1) * VL_BLK);
+		if (o == me || vl_blk_verify(m, VL_BT_MSG, p->uuid, p->uuid, me << 16 | o))
+			continue;
+		pthread_mutex_lock(&p->sh.msg_lock);
+		bool fresh = m->h.gen > p->sh.msg_seen[o];
+		if (fresh)
+			p->sh.msg_seen[o] = m->h.gen;
+		pthread_mutex_unlock(&p->sh.msg_lock);
+		if (!fresh || m->kind != VL_MSG_RELEASE || m->slot >= p->sb.shared.nr_slots)
+			continue;
+		pthread_mutex_lock(&p->lock);
+		struct vl_vol *v = p->slots[m->slot];
+		bool mine = v && v->lease_held && !memcmp(v->uuid, m->vol_uuid, 16);
+		pthread_mutex_unlock(&p->lock);
+		if (!mine)
+			continue;
+		vl_pool_finding(p, "volume %s: released at the request of the blade with host id "
+				   "%" PRIu64,
+				v->name, o);
+		if (vl_vol_release(v) == 0)
+			(*released)++;
+	}
+	return 0;
+}
+
+int vl_vol_takeover(struct vl_vol *v, unsigned timeout_ms, struct vl_diag *d)
+{
+	struct vl_pool *p = v->pool;
+	int r = vl_vol_acquire(v, d);
+	if (r != -EBUSY || !p->is_shared)
+		return r;
+	struct vl_lease l;
+	uint64_t ver, holder = 0;
+	vl_lease_vol(p, v->slot, &l);
+	/* who holds it: the provider knows; else the last owner on disk */
+	if (!p->sh.ops->holder || p->sh.ops->holder(p->sh.ctx, &l, &holder, &ver) || !holder) {
+		VL_AUTOFREE struct vl_volhdr *vh = aligned_alloc(VL_BLK, VL_BLK);
+		uint32_t copy;
+		holder = vh && !vl_slot_read(p, v->slot, vh, &copy) ? vh->owner_node : 0;
+	}
+	int s = msg_send(p, holder, VL_MSG_RELEASE, v);
+	if (s)
+		return vl_diag_set(d, -EBUSY,
+				   "volume '%s' is owned by the blade with host id %" PRIu64 " and "
+				   "cannot be asked to let go (%s): release it there",
+				   v->name, holder,
+				   s == -EOPNOTSUPP ? "message slots serve host ids 1-15" : strerror(-s));
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		usleep(2000);
+		struct vl_diag d2 = {{0}};
+		r = vl_vol_acquire(v, &d2);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		uint64_t ms = (uint64_t)(now.tv_sec - t0.tv_sec) * 1000 +
+			      (uint64_t)(now.tv_nsec - t0.tv_nsec) / 1000000;
+		if (r != -EBUSY || ms >= timeout_ms) {
+			if (r)
+				*d = d2;
+			return r == -EBUSY ? vl_diag_set(d, -EBUSY,
+							  "volume '%s': the blade with host id %" PRIu64
+							  " did not let go within %u ms",
+							  v->name, holder, timeout_ms)
+					   : r;
+		}
+	}
+}
+
 /* ---- converting a pool ---- */
 
 int vl_pool_share(struct vl_pool *p, const struct vl_share_opts *o, const struct vl_lease_ops *ops,
@@ -185,6 +329,14 @@ int vl_pool_share(struct vl_pool *p, const struct vl_share_opts *o, const struct
 		vl_lease_vol(p, s, &l);
 		r = ops->format_lease(ctx, &l);
 	}
+	if (!r) { /* the message unit: no stale bytes from old data where slots are read */
+		VL_AUTOFREE uint8_t *z = aligned_alloc(VL_BLK, VL_LEASE_ALIGN);
+		r = z ? 0 : -ENOMEM;
+		if (z) {
+			memset(z, 0, VL_LEASE_ALIGN);
+			r = vl_io_write(p, lm, z, VL_LEASE_ALIGN, change_off(p), true);
+		}
+	}
 	if (!r)
 		r = change_write(p, 1, 0, "pool shared");
 	p->sb = saved;
@@ -233,6 +385,9 @@ int vl_shared_open(struct vl_pool *p, const struct vl_pool_open_opts *o, struct 
 				   "is another blade using this host id?",
 				   p->sb.pool_name, o->host_id, strerror(-r));
 	sh->joined = true;
+	if ((r = msg_init(p)))
+		return vl_diag_set(d, r, "pool %s: cannot read the message slots: %s",
+				   p->sb.pool_name, strerror(-r));
 	if ((r = change_read(p, &sh->change_seq)))
 		return vl_diag_set(d, r, "pool %s: cannot read the change record: %s",
 				   p->sb.pool_name, strerror(-r));
@@ -253,8 +408,9 @@ void vl_shared_close(struct vl_pool *p)
 			lease_ag(p, g, &l);
 			(void)sh->ops->release(sh->ctx, &l);
 		}
-	if (sh->joined)
-		(void)sh->ops->leave(sh->ctx, &sh->ls);
+	/* The lockspace is the blade's, not this process's: another process of this node
+	 * (tcmu-runner, while vlunctl runs) may hold leases in it, and leaving would end
+	 * them.  Leases end with the process; the blade leaves when sanlock stops. */
 	sh->on = sh->joined = false;
 }
 
@@ -573,4 +729,19 @@ void vl_pool_shared_info(struct vl_pool *p, struct vl_shared_info *in)
 	in->lease_off = x->lease_off;
 	in->lease_len = x->lease_len;
 	in->change_seq = p->sh.change_seq;
+}
+
+int vl_pool_lease_space(struct vl_pool *p, struct vl_lease_space *ls)
+{
+	if (!p->is_shared)
+		return -EINVAL;
+	const struct vl_sb_shared *x = &p->sb.shared;
+	memset(ls, 0, sizeof(*ls));
+	space_name(p, ls->name);
+	ls->path = p->m[x->lease_member].path;
+	ls->offset = x->lease_off;
+	ls->host_id = p->sh.on ? p->sh.ls.host_id : 0;
+	ls->max_hosts = x->max_hosts;
+	ls->io_timeout = x->io_timeout;
+	return 0;
 }

@@ -270,6 +270,9 @@ struct vl_shared_info {
 	uint64_t change_seq;         /* last pool-wide change seen */
 };
 void vl_pool_shared_info(struct vl_pool *pool, struct vl_shared_info *info);
+/* The shared pool's lockspace (for a provider's hosts(): who is alive); host_id is
+ * this blade's or 0.  -EINVAL for a single-blade pool.  The strings live in the pool. */
+int vl_pool_lease_space(struct vl_pool *pool, struct vl_lease_space *ls);
 
 /* Volume ownership in a shared pool (in a single-blade pool these succeed and a
  * volume is always owned).  Only the owner reads or writes: anyone else's I/O gets
@@ -282,6 +285,15 @@ void vl_pool_shared_info(struct vl_pool *pool, struct vl_shared_info *info);
 int vl_vol_acquire(struct vl_vol *vol, struct vl_diag *diag);
 int vl_vol_release(struct vl_vol *vol);
 bool vl_vol_owned(const struct vl_vol *vol);
+/* Take the volume from a live owner: acquire, and if another blade holds it, ask that
+ * blade to let go through the pool's message slots (host ids 1-15; others must be
+ * released by their own blade) and acquire as soon as it has, within timeout_ms.
+ * -EBUSY (diag names the holder) when it did not let go in time. */
+int vl_vol_takeover(struct vl_vol *vol, unsigned timeout_ms, struct vl_diag *diag);
+/* Serve the requests other blades left in this blade's message slots: release each
+ * volume asked for that this blade owns.  Call it often (every ~20 ms) on a serving
+ * blade: it is one read of this blade's slots.  *released counts the volumes let go. */
+int vl_pool_serve_requests(struct vl_pool *pool, unsigned *released);
 /* Re-read the pool-wide change record; when another blade changed the pool, re-read
  * the volume table (volumes created, grown, deleted elsewhere).  *changed says so. */
 int vl_pool_poll(struct vl_pool *pool, bool *changed);
