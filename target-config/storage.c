@@ -12,7 +12,21 @@
 
 #include "ctlsock.h"
 #include "poolconf.h"
+#include "vlun-blade.h"
 #include "vlun/engine.h"
+
+/* what a failure to reach the leases of a shared pool says */
+#define SANLOCK_HINT                                                                       \
+	"is the sanlock daemon running? Shared pools need it on this node: start wdmd and " \
+	"sanlock (systemctl start wdmd sanlock)"
+
+static void hint_sanlock(struct vl_diag *d)
+{
+	if (strstr(d->msg, "wdmd"))
+		return; /* the engine said it already */
+	size_t l = strlen(d->msg);
+	snprintf(d->msg + l, sizeof(d->msg) - l, "%s" SANLOCK_HINT, l ? "; " : "");
+}
 
 static struct st_action *add(struct st_plan *p, enum st_act act, size_t idx, uint64_t size)
 {
@@ -67,12 +81,136 @@ int st_refresh(const struct tconf *c, const char *confdir, struct st_plan *p)
 	return 0;
 }
 
-int st_plan(const struct tconf *c, const char *confdir, struct st_plan *p, struct tconf_errs *e)
+static void bladeconf_path(const char *confdir, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/blade.conf", confdir);
+}
+
+/* The bytes of a small file: 0, -ENOENT, or -errno. */
+static int slurp(const char *path, char **out, size_t *len)
+{
+	*out = NULL;
+	*len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	ssize_t k = 0;
+	while (buf && (k = read(fd, buf + n, cap - n)) > 0) {
+		n += (size_t)k;
+		if (n == cap) {
+			char *b = cap < (1u << 20) ? realloc(buf, cap *= 2) : NULL;
+			if (!b) {
+				free(buf);
+				buf = NULL;
+			}
+			buf = b;
+		}
+	}
+	int r = !buf ? -ENOMEM : k < 0 ? -errno : 0;
+	close(fd);
+	if (r) {
+		free(buf);
+		return r;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+/* blade.conf says which blade this node is and its host id, for the handler and
+ * vlunctl: written when the local blade has a host_id that it does not say yet. */
+static int plan_bladeconf(const char *confdir, const struct tconf_blade *b, struct st_plan *p,
+			  struct tconf_errs *e, const struct tconf *c)
+{
+	if (!b || !b->host_id)
+		return 0;
+	struct bladeconf bc;
+	struct vl_diag d = {{0}};
+	int r = bladeconf_load(confdir, &bc, &d);
+	if (!r && bc.host_id == b->host_id && !strcmp(bc.name, b->name))
+		return 0;
+	char path[4200];
+	bladeconf_path(confdir, path, sizeof(path));
+	struct st_action *a = add(p, ST_BLADECONF, 0, b->host_id);
+	if (!a)
+		return -ENOMEM;
+	if (!r)
+		snprintf(a->path, sizeof(a->path), "blade %s, host id %llu", bc.name,
+			 (unsigned long long)bc.host_id);
+	else if (r != -ENOENT)
+		snprintf(a->path, sizeof(a->path), "unreadable: %s", d.msg);
+	r = slurp(path, &a->saved, &a->saved_len);
+	if (r && r != -ENOENT) {
+		tconf_err(e, c->file, b->line, "[blade %s] host_id: cannot read %s: %s", b->name, path,
+			  strerror(-r));
+		return 0;
+	}
+	return 0;
+}
+
+/* The on-disk sharing of a pool that exists must be what the file says: apply never
+ * converts a pool (it must not be served meanwhile: vlunctl pool share does it). */
+static void plan_existing_shared(const struct tconf *c, const struct tconf_pool *tp,
+				 const char *confdir, struct tconf_errs *e)
+{
+	struct vl_pool *pool;
+	struct vl_diag d = {{0}};
+	if (open_ro(confdir, tp->name, &pool, &d))
+		return; /* the pool's volumes report why it does not open */
+	struct vl_shared_info si;
+	vl_pool_shared_info(pool, &si);
+	vl_pool_close(pool);
+	int line = tp->shared_line ? tp->shared_line : tp->line;
+	if (tp->shared && !si.shared) {
+		tconf_err(e, c->file, line,
+			  "[pool %s] shared: pool %s exists as a single-blade pool (format 1); "
+			  "vlun-config does not convert it, because it must not be served while it is "
+			  "converted: stop serving it (tcmu-runner), run 'vlunctl pool share %s' (with "
+			  "--max-volumes, --blades, --io-timeout as the file says), then apply again",
+			  tp->name, tp->name, tp->name);
+		return;
+	}
+	if (!tp->shared && si.shared) {
+		tconf_err(e, c->file, line,
+			  "[pool %s]: pool %s is shared between blades (format 2); write shared = yes "
+			  "in its section, and host_id = N in every [blade]",
+			  tp->name, tp->name);
+		return;
+	}
+	if (!si.shared)
+		return;
+	for (size_t i = 0; i < c->nr_blades; i++)
+		if (c->blades[i].host_id > si.max_hosts)
+			tconf_err(e, c->file, c->blades[i].host_id_line,
+				  "[blade %s] host_id: pool %s takes blades with host ids 1-%u (fixed "
+				  "when it was shared), so blade %s could not open it; give it a host id "
+				  "of at most %u",
+				  c->blades[i].name, tp->name, si.max_hosts, c->blades[i].name,
+				  si.max_hosts);
+	size_t nv = 0;
+	for (size_t v = 0; v < c->nr_volumes; v++)
+		nv += !strcmp(c->volumes[v].pool, tp->name);
+	if (nv > si.nr_slots)
+		tconf_err(e, c->file, tp->max_volumes_line ? tp->max_volumes_line : tp->line,
+			  "[pool %s]: the file puts %zu volumes in it, but the shared pool has %u "
+			  "volume slots (fixed when it was shared: max_volumes counts only when "
+			  "apply creates the pool); move some to another pool",
+			  tp->name, nv, si.nr_slots);
+}
+
+int st_plan(const struct tconf *c, const struct tconf_blade *local, const char *confdir,
+	    struct st_plan *p, struct tconf_errs *e)
 {
 	memset(p, 0, sizeof(*p));
+	p->local = local;
 	p->vs = calloc(c->nr_volumes + 1, sizeof(*p->vs));
 	if (!p->vs)
 		return -ENOMEM;
+	int r0 = plan_bladeconf(confdir, local, p, e, c);
+	if (r0)
+		return r0;
 	for (size_t i = 0; i < c->nr_pools; i++) {
 		const struct tconf_pool *tp = &c->pools[i];
 		struct poolconf pc;
@@ -80,6 +218,7 @@ int st_plan(const struct tconf *c, const char *confdir, struct st_plan *p, struc
 		if (poolconf_load(confdir, tp->name, &pc, &d) == 0) {
 			/* defined already: its members are what the pool says (it may have grown) */
 			poolconf_free(&pc);
+			plan_existing_shared(c, tp, confdir, e);
 			continue;
 		}
 		for (size_t m = 0; m < tp->nr_members; m++) {
@@ -158,13 +297,24 @@ void st_plan_print(const struct tconf *c, const struct st_plan *p, FILE *f)
 		const struct st_action *a = &p->a[i];
 		char s[32];
 		vl_format_size(a->size, s, sizeof(s));
+		const struct tconf_pool *tp = a->act == ST_POOL ? &c->pools[a->idx] : NULL;
 		switch (a->act) {
+		case ST_BLADECONF:
+			fprintf(f, "  %c blade.conf: blade %s, host id %" PRIu64 "%s%s%s\n",
+				a->path[0] ? '~' : '+', p->local ? p->local->name : "?", a->size,
+				a->path[0] ? " (was: " : "", a->path, a->path[0] ? ")" : "");
+			break;
 		case ST_MEMBER_FILE:
 			fprintf(f, "  + member file %s (%s, sparse)\n", a->path, s);
 			break;
 		case ST_POOL:
-			fprintf(f, "  + pool %s (%zu member(s))\n", c->pools[a->idx].name,
-				c->pools[a->idx].nr_members);
+			if (tp->shared)
+				fprintf(f, "  + pool %s (%zu member(s), shared: %u volume slots, host ids "
+					   "1-%u, lease I/O timeout %u s)\n",
+					tp->name, tp->nr_members, tp->max_volumes, tp->max_blades,
+					tp->lease_io_timeout);
+			else
+				fprintf(f, "  + pool %s (%zu member(s))\n", tp->name, tp->nr_members);
 			break;
 		case ST_VOLUME:
 			fprintf(f, "  + volume %s/%s (%s, %s)\n", c->volumes[a->idx].pool,
@@ -180,13 +330,33 @@ void st_plan_print(const struct tconf *c, const struct st_plan *p, FILE *f)
 
 static int create_pool(const struct tconf_pool *tp, const char *confdir, struct vl_diag *d)
 {
-	struct vl_pool_create_opts o = {.extent_size = tp->extent_size};
+	/* a shared pool uses slots 0..max_volumes-1 of its volume table: no bigger one */
+	struct vl_pool_create_opts o = {.extent_size = tp->extent_size,
+					.max_volumes = tp->shared ? tp->max_volumes : 0};
 	struct vl_pool *pool;
 	int r = vl_pool_create(tp->name, (const char *const *)tp->members, tp->nr_members, &o, &pool, d);
 	if (r)
 		return r;
+	if (tp->shared) {
+		/* created single-blade and exclusive (nobody can serve it yet), then converted */
+		struct vl_share_opts so = {.nr_slots = tp->max_volumes,
+					   .max_hosts = tp->max_blades,
+					   .io_timeout = tp->lease_io_timeout};
+		const struct vl_lease_ops *ops;
+		void *ctx;
+		if ((r = blade_provider(&ops, &ctx)))
+			snprintf(d->msg, sizeof(d->msg), "no lease provider: %s", strerror(-r));
+		else
+			r = vl_pool_share(pool, &so, ops, ctx, d);
+		if (r) {
+			char m[sizeof(d->msg)];
+			snprintf(m, sizeof(m), "creating shared pool %s: %s", tp->name, d->msg);
+			snprintf(d->msg, sizeof(d->msg), "%s", m);
+			hint_sanlock(d);
+		}
+	}
 	struct poolconf pc;
-	if ((r = poolconf_from_pool(pool, &pc)) == 0) {
+	if (!r && (r = poolconf_from_pool(pool, &pc)) == 0) {
 		r = poolconf_save(confdir, &pc, d);
 		poolconf_free(&pc);
 	}
@@ -198,15 +368,76 @@ static int create_pool(const struct tconf_pool *tp, const char *confdir, struct 
 	return r;
 }
 
+/* A shared pool this run opened (joined: seconds), kept for its next steps. */
+static struct vl_pool *cached(struct st_plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->nr_open; i++)
+		if (!strcmp(p->open[i].name, name))
+			return p->open[i].pool;
+	return NULL;
+}
+
+static void close_cached(struct st_plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->nr_open; i++)
+		if (!name || !strcmp(p->open[i].name, name)) {
+			vl_pool_close(p->open[i].pool);
+			p->open[i--] = p->open[--p->nr_open];
+		}
+	if (!p->nr_open) {
+		free(p->open);
+		p->open = NULL;
+	}
+}
+
+/* Open a shared pool for writing as this blade: its host id is the file's (else
+ * VLUN_HOST_ID, else blade.conf); the process's sanlock connection holds the leases. */
+static int open_shared(struct st_plan *p, const char *confdir, const char *name,
+		       struct vl_pool **pool, struct vl_diag *d)
+{
+	if ((*pool = cached(p, name)))
+		return 0;
+	uint64_t host_id;
+	struct poolconf pc;
+	int r = blade_host_id(confdir, p->local ? p->local->host_id : 0, &host_id, d);
+	if (r || (r = poolconf_load(confdir, name, &pc, d)))
+		return r;
+	r = blade_pool_open(&pc, 0, host_id, pool, d);
+	poolconf_free(&pc);
+	if (r) {
+		if (host_id)
+			hint_sanlock(d);
+		return r;
+	}
+	struct st_open *o = realloc(p->open, (p->nr_open + 1) * sizeof(*o));
+	if (!o) {
+		vl_pool_close(*pool);
+		return -ENOMEM;
+	}
+	p->open = o;
+	snprintf(o[p->nr_open].name, sizeof(o[0].name), "%s", name);
+	o[p->nr_open++].pool = *pool;
+	return 0;
+}
+
 enum vol_op { VOL_CREATE, VOL_GROW, VOL_DELETE };
 
 /* A volume change on a pool this process can open, else through the handler of the
- * tcmu-runner that serves (and locks) it. */
-static int vol_change(const char *confdir, const struct tconf_volume *tv, enum vol_op op,
-		      uint64_t size, struct vl_diag *d)
+ * tcmu-runner that serves it: a single-blade pool is locked by that runner; a shared
+ * pool is not (its lockspace is shared), so the runner is asked whether it serves it. */
+static int vol_change(struct st_plan *p, const char *confdir, const struct tconf_volume *tv,
+		      enum vol_op op, uint64_t size, struct vl_diag *d)
 {
-	struct vl_pool *pool;
-	int r = open_defined(confdir, tv->pool, 0, &pool, d);
+	struct vl_pool *pool = cached(p, tv->pool);
+	bool shared = pool != NULL;
+	int r = pool ? 0 : open_defined(confdir, tv->pool, 0, &pool, d);
+	if (r == -ENOLCK) { /* shared */
+		char req[TCONF_NAME_MAX + 16], msg[256];
+		snprintf(req, sizeof(req), "serves %s", tv->pool);
+		shared = true;
+		r = ctl_request(req, msg, sizeof(msg)) == 0 ? -EBUSY
+							     : open_shared(p, confdir, tv->pool, &pool, d);
+	}
 	if (r == -EBUSY) {
 		char req[256];
 		if (op == VOL_CREATE)
@@ -228,7 +459,29 @@ static int vol_change(const char *confdir, const struct tconf_volume *tv, enum v
 	} else {
 		r = vl_vol_delete(pool, tv->name, d);
 	}
-	vl_pool_close(pool);
+	if (!shared)
+		vl_pool_close(pool); /* a shared one stays open (joined) for the run */
+	return r;
+}
+
+/* blade.conf back as it was */
+static int restore_bladeconf(const char *confdir, const struct st_action *a)
+{
+	char path[4200], tmp[4300];
+	bladeconf_path(confdir, path, sizeof(path));
+	if (!a->saved)
+		return unlink(path) && errno != ENOENT ? -errno : 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	int r = write(fd, a->saved, a->saved_len) == (ssize_t)a->saved_len && !fsync(fd) ? 0 : -EIO;
+	if (close(fd) && !r)
+		r = -errno;
+	if (!r && rename(tmp, path))
+		r = -errno;
+	if (r)
+		unlink(tmp);
 	return r;
 }
 
@@ -239,6 +492,13 @@ int st_apply(const struct tconf *c, const char *confdir, struct st_plan *p, stru
 		struct st_action *a = &p->a[i];
 		struct vl_diag d = {{0}};
 		switch (a->act) {
+		case ST_BLADECONF: {
+			struct bladeconf bc = {.host_id = a->size};
+			snprintf(bc.name, sizeof(bc.name), "%s", p->local->name);
+			if (!(r = bladeconf_save(confdir, &bc, &d)))
+				a->done = true;
+			break;
+		}
 		case ST_MEMBER_FILE: {
 			int fd = open(a->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 			if (fd < 0 || ftruncate(fd, (off_t)a->size)) {
@@ -260,7 +520,7 @@ int st_apply(const struct tconf *c, const char *confdir, struct st_plan *p, stru
 			break;
 		case ST_VOLUME:
 		case ST_GROW:
-			if (!(r = vol_change(confdir, &c->volumes[a->idx],
+			if (!(r = vol_change(p, confdir, &c->volumes[a->idx],
 					     a->act == ST_VOLUME ? VOL_CREATE : VOL_GROW, a->size, &d)))
 				a->done = true;
 			break;
@@ -270,7 +530,8 @@ int st_apply(const struct tconf *c, const char *confdir, struct st_plan *p, stru
 	}
 	if (r)
 		st_undo(c, confdir, p, e);
-	else
+	close_cached(p, NULL); /* the shared pools are the runner's to serve */
+	if (!r)
 		st_refresh(c, confdir, p);
 	return r;
 }
@@ -284,40 +545,68 @@ void st_undo(const struct tconf *c, const char *confdir, struct st_plan *p, stru
 		struct vl_diag d = {{0}};
 		int r = 0;
 		switch (a->act) {
+		case ST_BLADECONF:
+			r = restore_bladeconf(confdir, a);
+			break;
 		case ST_MEMBER_FILE:
 			r = unlink(a->path) ? -errno : 0;
 			break;
 		case ST_POOL: {
-			struct vl_pool *pool;
+			struct vl_pool *pool = cached(p, c->pools[a->idx].name);
 			const struct tconf_pool *tp = &c->pools[a->idx];
-			if (!(r = vl_pool_open((const char *const *)tp->members, tp->nr_members, 0, &pool, &d))) {
+			if (!pool)
+				r = vl_pool_open((const char *const *)tp->members, tp->nr_members, 0, &pool, &d);
+			if (r == -ENOLCK) /* shared: open it as this blade */
+				r = open_shared(p, confdir, tp->name, &pool, &d);
+			if (!r) {
+				/* a shared pool's lockspace outlives the pool handle (it is the
+				 * blade's); this one goes with the pool */
+				struct vl_lease_space ls;
+				char lspath[4096] = "";
+				if (vl_pool_lease_space(pool, &ls) == 0 && ls.host_id) {
+					snprintf(lspath, sizeof(lspath), "%s", ls.path);
+					ls.path = lspath;
+				}
 				r = vl_pool_destroy(pool, true, &d);
-				vl_pool_close(pool);
+				if (cached(p, tp->name))
+					close_cached(p, tp->name);
+				else
+					vl_pool_close(pool);
+				const struct vl_lease_ops *ops;
+				void *ctx;
+				if (!r && lspath[0] && !blade_provider(&ops, &ctx))
+					(void)ops->leave(ctx, &ls); /* -EBUSY if someone still holds a lease */
 			}
 			if (!r)
 				r = poolconf_remove(confdir, tp->name);
 			break;
 		}
 		case ST_VOLUME:
-			r = vol_change(confdir, &c->volumes[a->idx], VOL_DELETE, 0, &d);
+			r = vol_change(p, confdir, &c->volumes[a->idx], VOL_DELETE, 0, &d);
 			break;
 		case ST_GROW:
 			r = -EOPNOTSUPP; /* growing is not taken back: no data lives there yet */
 			break;
 		}
 		if (r && a->act != ST_GROW)
-			tconf_err(e, c->file, 0, "could not undo the creation of %s: %s",
-				  a->act == ST_MEMBER_FILE ? a->path
-				  : a->act == ST_POOL     ? c->pools[a->idx].name
-							  : c->volumes[a->idx].name,
+			tconf_err(e, c->file, 0, "could not undo the %s of %s: %s",
+				  a->act == ST_BLADECONF ? "writing" : "creation",
+				  a->act == ST_BLADECONF     ? "blade.conf"
+				  : a->act == ST_MEMBER_FILE ? a->path
+				  : a->act == ST_POOL	     ? c->pools[a->idx].name
+							     : c->volumes[a->idx].name,
 				  d.msg[0] ? d.msg : strerror(-r));
 		else if (!r)
 			a->done = false;
 	}
+	close_cached(p, NULL);
 }
 
 void st_plan_free(struct st_plan *p)
 {
+	close_cached(p, NULL);
+	for (size_t i = 0; i < p->n; i++)
+		free(p->a[i].saved);
 	free(p->a);
 	free(p->vs);
 	memset(p, 0, sizeof(*p));

@@ -11,13 +11,19 @@
 #include "lio.h"
 #include "tconf.h"
 
-enum st_act { ST_MEMBER_FILE, ST_POOL, ST_VOLUME, ST_GROW };
+struct vl_pool;
+
+/* BLADECONF: <confdir>/blade.conf names this blade and its sanlock host id (the local
+ * blade of the file has a host_id that blade.conf does not say yet). */
+enum st_act { ST_BLADECONF, ST_MEMBER_FILE, ST_POOL, ST_VOLUME, ST_GROW };
 
 struct st_action {
 	enum st_act act;
 	size_t idx;                /* pool (MEMBER_FILE, POOL) or volume (VOLUME, GROW) index */
-	char path[4096];           /* MEMBER_FILE */
-	uint64_t size;
+	char path[4096];           /* MEMBER_FILE; BLADECONF: what blade.conf said before */
+	uint64_t size;             /* BLADECONF: the host id */
+	char *saved;               /* BLADECONF: the old file's bytes (NULL: there was none) */
+	size_t saved_len;
 	bool done;
 };
 
@@ -25,12 +31,20 @@ struct st_plan {
 	struct st_action *a;
 	size_t n;
 	struct lio_volstate *vs;   /* per c->volumes[i] */
+	const struct tconf_blade *local; /* the blade this node is */
+	struct st_open {           /* shared pools this run has open (joined) */
+		char name[TCONF_NAME_MAX + 1];
+		struct vl_pool *pool;
+	} *open;
+	size_t nr_open;
 };
 
-/* Compare the file's pools and volumes with the pools defined in confdir.  Errors that
- * make the file inapplicable (a member of another pool, a volume bigger than the file
- * says) go to errs. */
-int st_plan(const struct tconf *c, const char *confdir, struct st_plan *p, struct tconf_errs *e);
+/* Compare the file's pools and volumes with the pools defined in confdir, as blade
+ * local.  Errors that make the file inapplicable (a member of another pool, a volume
+ * bigger than the file says, an existing single-blade pool the file marks shared) go to
+ * errs. */
+int st_plan(const struct tconf *c, const struct tconf_blade *local, const char *confdir,
+	    struct st_plan *p, struct tconf_errs *e);
 /* Run it; on failure undo this run's creations and say so in errs. */
 int st_apply(const struct tconf *c, const char *confdir, struct st_plan *p, struct tconf_errs *e);
 /* Take back what st_apply did (when the configfs half fails). */

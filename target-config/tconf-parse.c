@@ -496,7 +496,7 @@ static void parse_target(struct ctx *x)
 
 static int parse_blade(struct ctx *x)
 {
-	static const char *const keys[] = {"tpg", "portals", "host", NULL};
+	static const char *const keys[] = {"tpg", "portals", "host", "host_id", NULL};
 	check_keys(x, keys, "tpg\0portals\0");
 	struct tconf_blade *b = PUSH(x->c->blades, x->c->nr_blades);
 	if (!b)
@@ -506,6 +506,9 @@ static int parse_blade(struct ctx *x)
 	unsigned long t;
 	if (get_uint(x, "tpg", 1, 65535, &t))
 		b->tpg = (uint16_t)t;
+	if (get_uint(x, "host_id", 1, TCONF_HOST_ID_MAX, &t))
+		b->host_id = (uint16_t)t;
+	b->host_id_line = key_line(x->s, "host_id");
 	const char *h = get(x, "host");
 	snprintf(b->host, sizeof(b->host), "%s", h && *h ? h : b->name);
 	int r = get_list(x, "portals", &b->portals, &b->nr_portals);
@@ -528,7 +531,8 @@ static int parse_blade(struct ctx *x)
 
 static int parse_pool(struct ctx *x)
 {
-	static const char *const keys[] = {"members", "member_size", "extent_size", NULL};
+	static const char *const keys[] = {"members", "member_size", "extent_size", "shared",
+					   "lease_io_timeout", "max_blades", "max_volumes", NULL};
 	check_keys(x, keys, "members\0");
 	struct tconf_pool *p = PUSH(x->c->pools, x->c->nr_pools);
 	if (!p)
@@ -537,6 +541,37 @@ static int parse_pool(struct ctx *x)
 	if (!vl_name_valid(x->s->name))
 		ERR(x, NULL, "[pool %s]: not a valid pool name", x->s->name);
 	snprintf(p->name, sizeof(p->name), "%s", x->s->name);
+	p->shared = get_bool(x, "shared", false);
+	p->shared_line = key_line(x->s, "shared");
+	p->lease_io_timeout = TCONF_LEASE_IO_TIMEOUT_DEFAULT;
+	p->max_blades = TCONF_MAX_BLADES_DEFAULT;
+	p->max_volumes = TCONF_MAX_VOLUMES_DEFAULT;
+	p->max_blades_line = key_line(x->s, "max_blades");
+	p->max_volumes_line = key_line(x->s, "max_volumes");
+	/* the lease geometry means something only for a shared pool */
+	const struct {
+		const char *key;
+		unsigned long min, max;
+		uint32_t *out;
+	} lk[] = {
+		{"lease_io_timeout", 1, 300, &p->lease_io_timeout},
+		{"max_blades", 1, TCONF_HOST_ID_MAX, &p->max_blades},
+		{"max_volumes", 1, 65536, &p->max_volumes},
+	};
+	for (size_t i = 0; i < sizeof(lk) / sizeof(lk[0]); i++) {
+		if (!key_line(x->s, lk[i].key))
+			continue;
+		if (!p->shared) {
+			ERR(x, lk[i].key,
+			    "[pool %s] %s: only a shared pool has it; set shared = yes (a pool served "
+			    "by several blades) or remove %s",
+			    p->name, lk[i].key, lk[i].key);
+			continue;
+		}
+		unsigned long n = 0; /* 0 when malformed (reported): no cross-check on it */
+		get_uint(x, lk[i].key, lk[i].min, lk[i].max, &n);
+		*lk[i].out = (uint32_t)n;
+	}
 	get_size(x, "member_size", &p->member_size);
 	if (get_size(x, "extent_size", &p->extent_size) &&
 	    (p->extent_size & (p->extent_size - 1) || p->extent_size < (64u << 10) ||
@@ -736,6 +771,76 @@ const struct tconf_pool *tconf_pool(const struct tconf *c, const char *name)
 	return NULL;
 }
 
+/* Shared pools: every blade has a unique sanlock host id, the pools fit the blades and
+ * their volumes. */
+static void shared_check(const struct tconf *c, struct tconf_errs *e)
+{
+	const char *f = c->file;
+	const struct tconf_pool *sp = NULL;
+	const struct tconf_blade *top = NULL;
+	for (size_t i = 0; i < c->nr_pools; i++)
+		if (c->pools[i].shared && !sp)
+			sp = &c->pools[i];
+	for (size_t i = 0; i < c->nr_blades; i++) {
+		const struct tconf_blade *b = &c->blades[i];
+		if (!b->host_id) {
+			if (sp && !b->host_id_line) /* (a malformed host_id is reported already) */
+				tconf_err(e, f, b->line,
+					  "[blade %s]: missing host_id: pool %s is shared (line %d), so "
+					  "every blade needs its sanlock host id; add host_id = N (1-%d, a "
+					  "different N on each blade)",
+					  b->name, sp->name, sp->shared_line ? sp->shared_line : sp->line,
+					  TCONF_HOST_ID_MAX);
+			continue;
+		}
+		if (!top || b->host_id > top->host_id)
+			top = b;
+		for (size_t j = 0; j < i; j++)
+			if (c->blades[j].host_id == b->host_id)
+				tconf_err(e, f, b->host_id_line,
+					  "[blade %s] host_id: %u is already blade %s's (line %d); give "
+					  "every blade a host id of its own",
+					  b->name, b->host_id, c->blades[j].name, c->blades[j].host_id_line);
+	}
+	for (size_t i = 0; i < c->nr_pools; i++) {
+		const struct tconf_pool *p = &c->pools[i];
+		if (!p->shared)
+			continue;
+		if (top && p->max_blades && top->host_id > p->max_blades) {
+			if (p->max_blades_line)
+				tconf_err(e, f, p->max_blades_line,
+					  "[pool %s] max_blades: %u is less than blade %s's host_id %u "
+					  "(line %d); set max_blades = %u or more, or lower that host id",
+					  p->name, p->max_blades, top->name, top->host_id,
+					  top->host_id_line, top->host_id);
+			else
+				tconf_err(e, f, p->line,
+					  "[pool %s]: blade %s's host_id %u (line %d) is more than the "
+					  "default max_blades (%u); add max_blades = %u or more, or lower "
+					  "that host id",
+					  p->name, top->name, top->host_id, top->host_id_line, p->max_blades,
+					  top->host_id);
+		}
+		size_t nv = 0;
+		for (size_t v = 0; v < c->nr_volumes; v++)
+			nv += !strcmp(c->volumes[v].pool, p->name);
+		if (p->max_volumes && nv > p->max_volumes) {
+			if (p->max_volumes_line)
+				tconf_err(e, f, p->max_volumes_line,
+					  "[pool %s] max_volumes: %u volume slot(s), but the file puts %zu volumes "
+					  "in pool %s; set max_volumes = %zu or more (a shared pool's slots "
+					  "are fixed when it is created)",
+					  p->name, p->max_volumes, nv, p->name, nv);
+			else
+				tconf_err(e, f, p->line,
+					  "[pool %s]: the file puts %zu volumes in it, more than the default "
+					  "max_volumes (%u slots); add max_volumes = %zu or more (a shared "
+					  "pool's slots are fixed when it is created)",
+					  p->name, nv, p->max_volumes, nv);
+		}
+	}
+}
+
 static void cross_check(struct tconf *c, struct tconf_errs *e)
 {
 	const char *f = c->file;
@@ -752,6 +857,7 @@ static void cross_check(struct tconf *c, struct tconf_errs *e)
 				tconf_err(e, f, c->blades[i].line, "[blade %s] host: %s is already blade %s's",
 					  c->blades[i].name, c->blades[i].host, c->blades[j].name);
 		}
+	shared_check(c, e);
 	for (size_t i = 0; i < c->nr_pools; i++)
 		for (size_t j = 0; j < i; j++)
 			for (size_t a = 0; a < c->pools[i].nr_members; a++)

@@ -15,6 +15,11 @@
 #define TCONF_NAME_MAX 63
 #define TCONF_IQN_MAX 223
 #define TCONF_SECRET_MAX 255
+/* shared pools (format 1 additions): sanlock host ids and the lease geometry */
+#define TCONF_HOST_ID_MAX 2000
+#define TCONF_LEASE_IO_TIMEOUT_DEFAULT 10
+#define TCONF_MAX_BLADES_DEFAULT 64
+#define TCONF_MAX_VOLUMES_DEFAULT 64
 
 /* Errors, each "FILE:LINE: [section] key: what is wrong", one per line. */
 struct tconf_errs {
@@ -31,6 +36,8 @@ struct tconf_blade {
 	uint16_t tpg;
 	char **portals;            /* "192.0.2.1:3260", "[2001:db8::1]:3260" */
 	size_t nr_portals;
+	uint16_t host_id;          /* sanlock host id in shared pools, 1..2000; 0 = none */
+	int host_id_line;
 	int line;
 };
 
@@ -40,6 +47,13 @@ struct tconf_pool {
 	size_t nr_members;
 	uint64_t member_size;      /* create missing member files of this size; 0 = must exist */
 	uint64_t extent_size;      /* 0 = the engine's default */
+	/* shared = yes: served by several blades (on-disk format 2, leases through sanlock);
+	 * the rest is the geometry it is created with (vl_share_opts) */
+	bool shared;
+	uint32_t lease_io_timeout; /* seconds, 1..300 (TCONF_LEASE_IO_TIMEOUT_DEFAULT) */
+	uint32_t max_blades;       /* host ids 1..max_blades (TCONF_MAX_BLADES_DEFAULT) */
+	uint32_t max_volumes;      /* volume slots (TCONF_MAX_VOLUMES_DEFAULT) */
+	int shared_line, max_blades_line, max_volumes_line; /* 0: key not in the file */
 	int line;
 };
 

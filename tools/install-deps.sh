@@ -8,10 +8,10 @@
 set -euo pipefail
 
 declare -A GROUP=(
-	[build]="build-essential cmake pkg-config libiniparser-dev"
+	[build]="build-essential cmake pkg-config libiniparser-dev libsanlock-dev"
 	[run]="tcmu-runner dbus libiscsi-bin qemu-block-extra jq"
-	[test]="jq python3 util-linux clang libclang-rt-14-dev valgrind"
-	[vm]="qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio kmod iproute2 procps tcmu-runner targetcli-fb dbus open-iscsi libiscsi-bin sg3-utils multipath-tools fio strace udev jq python3 qemu-block-extra nftables linux-perf"
+	[test]="jq python3 util-linux clang libclang-rt-14-dev valgrind sanlock"
+	[vm]="qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio kmod iproute2 procps sanlock tcmu-runner targetcli-fb dbus open-iscsi libiscsi-bin sg3-utils multipath-tools fio strace udev jq python3 qemu-block-extra nftables linux-perf"
 )
 
 [ $# -gt 0 ] || set -- build

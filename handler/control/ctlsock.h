@@ -4,7 +4,8 @@
  * so tools cannot change that pool themselves; they send the change to the handler, which
  * runs it on the pool it has open.  One request per connection, one line each way:
  *   request: "vol-create POOL VOLUME BYTES thin|thick" | "vol-grow POOL VOLUME BYTES"
- *            | "vol-delete POOL VOLUME"
+ *            | "vol-delete POOL VOLUME" | "serves POOL" (0 when this runner has it open)
+ *            | "fast-path on|off"
  *            | "show" | "show-text" (answered by the appliance's bridge: vlun-config
  *              show from inside the VM, newlines sent as 0x1f)
  *   reply:   "0 message" on success, "-ERRNO message" on failure.

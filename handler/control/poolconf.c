@@ -111,16 +111,18 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-int poolconf_save(const char *dir, const struct poolconf *pc, struct vl_diag *d)
+/* Write <subdir>/<file> of dir atomically (temp file, fsync, rename) with fill(). */
+static int save_file(const char *dir, const char *subdir, const char *file,
+		     void (*fill)(FILE *f, const void *arg), const void *arg, struct vl_diag *d)
 {
-	char pdir[4096], path[4200], tmp[4300];
-	snprintf(pdir, sizeof(pdir), "%s/pools", dir);
+	char pdir[4096], path[4400], tmp[4500];
+	snprintf(pdir, sizeof(pdir), "%s%s%s", dir, subdir ? "/" : "", subdir ? subdir : "");
 	int r = mkdir_p(pdir);
 	if (r) {
 		snprintf(d->msg, sizeof(d->msg), "cannot create %s: %s", pdir, strerror(-r));
 		return r;
 	}
-	snprintf(path, sizeof(path), "%s/%s.conf", pdir, pc->name);
+	snprintf(path, sizeof(path), "%s/%s", pdir, file);
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -129,13 +131,7 @@ int poolconf_save(const char *dir, const struct poolconf *pc, struct vl_diag *d)
 		return r;
 	}
 	FILE *f = fdopen(fd, "w");
-	fprintf(f, "# vlun pool definition, written by vlunctl.\n"
-		   "# Members may be listed in any order and under any path: the pool is\n"
-		   "# assembled from the superblocks on them.\n"
-		   "[pool]\nname = %s\nuuid = %s\n\n[members]\n",
-		pc->name, pc->uuid);
-	for (size_t i = 0; i < pc->nr_members; i++)
-		fprintf(f, "m%zu = %s\n", i, pc->members[i]);
+	fill(f, arg);
 	fflush(f);
 	r = fsync(fd) < 0 ? -errno : 0;
 	if (fclose(f) != 0 && !r)
@@ -146,6 +142,74 @@ int poolconf_save(const char *dir, const struct poolconf *pc, struct vl_diag *d)
 		unlink(tmp);
 		snprintf(d->msg, sizeof(d->msg), "cannot write %s: %s", path, strerror(-r));
 	}
+	return r;
+}
+
+static void pool_fill(FILE *f, const void *arg)
+{
+	const struct poolconf *pc = arg;
+	fprintf(f, "# vlun pool definition, written by vlunctl.\n"
+		   "# Members may be listed in any order and under any path: the pool is\n"
+		   "# assembled from the superblocks on them.\n"
+		   "[pool]\nname = %s\nuuid = %s\n\n[members]\n",
+		pc->name, pc->uuid);
+	for (size_t i = 0; i < pc->nr_members; i++)
+		fprintf(f, "m%zu = %s\n", i, pc->members[i]);
+}
+
+int poolconf_save(const char *dir, const struct poolconf *pc, struct vl_diag *d)
+{
+	char file[VL_NAME_MAX + 8];
+	snprintf(file, sizeof(file), "%s.conf", pc->name);
+	return save_file(dir, "pools", file, pool_fill, pc, d);
+}
+
+static void blade_fill(FILE *f, const void *arg)
+{
+	const struct bladeconf *bc = arg;
+	fprintf(f, "# Which blade this node is (written by vlun-config apply --blade).\n"
+		   "# host_id is this node's sanlock host id in every shared pool.\n"
+		   "[blade]\nname = %s\nhost_id = %llu\n",
+		bc->name, (unsigned long long)bc->host_id);
+}
+
+int bladeconf_save(const char *dir, const struct bladeconf *bc, struct vl_diag *d)
+{
+	return save_file(dir, NULL, "blade.conf", blade_fill, bc, d);
+}
+
+int bladeconf_load(const char *dir, struct bladeconf *bc, struct vl_diag *d)
+{
+	memset(bc, 0, sizeof(*bc));
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/blade.conf", dir);
+	if (access(path, R_OK) != 0) {
+		int e = errno;
+		snprintf(d->msg, sizeof(d->msg), "%s: %s", path, strerror(e));
+		return -e;
+	}
+	iniparser_set_error_callback(quiet_errors);
+	dictionary *ini = iniparser_load(path);
+	if (!ini) {
+		snprintf(d->msg, sizeof(d->msg), "%s: cannot parse", path);
+		return -EINVAL;
+	}
+	const char *n = iniparser_getstring(ini, "blade:name", "");
+	const char *h = iniparser_getstring(ini, "blade:host_id", "");
+	char *end;
+	errno = 0;
+	unsigned long long id = strtoull(h, &end, 10);
+	int r = 0;
+	if (!vl_name_valid(n) || !*h || *end || errno || id < 1 || id > 2000) {
+		snprintf(d->msg, sizeof(d->msg),
+			 "%s: needs [blade] name = NAME and host_id = 1-2000 (got '%s', '%s')", path,
+			 n, h);
+		r = -EINVAL;
+	} else {
+		snprintf(bc->name, sizeof(bc->name), "%s", n);
+		bc->host_id = id;
+	}
+	iniparser_freedict(ini);
 	return r;
 }
 

@@ -29,4 +29,14 @@ void poolconf_free(struct poolconf *pc);
 /* Fill a poolconf from an open pool (names and member paths). */
 int poolconf_from_pool(struct vl_pool *p, struct poolconf *pc);
 
+/* Which blade this node is: <config-dir>/blade.conf, "[blade] name = ..., host_id = N"
+ * (written by vlun-config apply --blade).  Its host id is the node's sanlock host id in
+ * every shared pool.  -ENOENT when the file is absent (a single-blade node). */
+struct bladeconf {
+	char name[VL_NAME_MAX + 1];
+	uint64_t host_id;           /* 1..2000 */
+};
+int bladeconf_load(const char *dir, struct bladeconf *bc, struct vl_diag *d);
+int bladeconf_save(const char *dir, const struct bladeconf *bc, struct vl_diag *d);
+
 #endif

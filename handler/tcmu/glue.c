@@ -80,6 +80,7 @@ int vlun_status(int err, bool write, uint8_t *buf)
 		return sense(buf, 0x07, 0x27, 0x00);
 	case ENOMEM:
 	case EAGAIN:
+	case ESTALE: /* another blade owns the volume (the caller tells the runner) */
 		return TCMU_STS_BUSY;
 	case EUCLEAN:
 	case EBADMSG:

@@ -7,19 +7,29 @@
  * cfgstring: vlun/POOL/VOLUME.  Pools are found through their definition
  * files in $VLUN_CONFIG_DIR (default /etc/vlun) and shared by every LUN of
  * the runner process.  See docs/handler.md and vlun-handler(8).
+ *
+ * Shared pools (several blades): a LUN's volume is written only by its owner.  The
+ * runner's implicit-ALUA machinery calls lock() when a write reaches a LUN it does not
+ * hold (the volume's lease is taken, fencing the previous owner), unlock() when the
+ * device goes, get_lock_state() on INQUIRY/RTPG; I/O to a volume this blade does not
+ * own is refused with BUSY after tcmu_notify_lock_lost, never served.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "glue.h"
 #include "ctlsock.h"
 #include "poolconf.h"
 #include "tcmu-abi.h"
+#include "vlun-blade.h"
 #include "vlun/engine.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -40,6 +50,8 @@ struct pool_ref {
 	char name[VL_NAME_MAX + 1];
 	struct vl_pool *pool;
 	int refs;
+	bool shared;  /* kept open until the runner exits: leaving and rejoining the
+		       * lockspace costs seconds, and a LUN's reopen must not */
 	struct pool_ref *next;
 };
 
@@ -54,15 +66,20 @@ static struct pool_ref *pool_find(const char *name)
 	return NULL;
 }
 
+static void poll_start(void);
+
 static int pool_open_conf(const char *name, unsigned flags, struct vl_pool **out,
 			  struct vl_diag *d)
 {
 	struct poolconf pc;
 	const char *dir = poolconf_dir(NULL);
-	int r = poolconf_load(dir, name, &pc, d);
+	uint64_t host_id = 0;
+	int r = blade_host_id(dir, 0, &host_id, d);
 	if (r)
 		return r;
-	r = vl_pool_open((const char *const *)pc.members, pc.nr_members, flags, out, d);
+	if ((r = poolconf_load(dir, name, &pc, d)))
+		return r;
+	r = blade_pool_open(&pc, flags, (flags & VL_OPEN_RDONLY) ? 0 : host_id, out, d);
 	poolconf_free(&pc);
 	return r;
 }
@@ -76,10 +93,16 @@ static struct pool_ref *pool_get(const char *name, struct vl_diag *d)
 		if (pool_open_conf(name, 0, &p, d) == 0) {
 			r = calloc(1, sizeof(*r));
 			if (r) {
+				struct vl_shared_info si;
+				vl_pool_shared_info(p, &si);
 				snprintf(r->name, sizeof(r->name), "%s", name);
 				r->pool = p;
+				r->shared = si.shared;
+				r->refs = si.shared; /* the pin */
 				r->next = pools;
 				pools = r;
+				if (si.shared)
+					poll_start();
 			} else {
 				vl_pool_close(p);
 			}
@@ -106,6 +129,60 @@ static void pool_put(struct pool_ref *r)
 	pthread_mutex_unlock(&reg_lock);
 }
 
+/* ---- shared pools: seeing the other blades' pool changes ---- */
+
+/* every SERVE_MS this blade's message slots (a hand-over asked for costs at most that
+ * much waiting), every POLL_MS the pool's change record */
+#define SERVE_MS 20
+#define POLL_MS 200
+
+static void *poll_main(void *arg)
+{
+	for (unsigned tick = 0;; tick++) {
+		struct timespec ts = {0, SERVE_MS * 1000000L};
+		nanosleep(&ts, NULL);
+		/* shared pools are never freed (pinned): the list can be walked unlocked
+		 * once read, as nodes are only ever added at the head */
+		pthread_mutex_lock(&reg_lock);
+		struct pool_ref *head = pools;
+		pthread_mutex_unlock(&reg_lock);
+		for (struct pool_ref *r = head; r; r = r->next) {
+			bool changed;
+			unsigned released;
+			if (!r->shared)
+				continue;
+			int e = vl_pool_serve_requests(r->pool, &released);
+			if (e)
+				vl_dev_warn(NULL, "pool %s: cannot read the message slots: %s\n",
+					    r->name, strerror(-e));
+			else if (released)
+				vl_dev_info(NULL, "pool %s: %u volume(s) released to another blade\n",
+					    r->name, released);
+			if (tick % (POLL_MS / SERVE_MS))
+				continue;
+			e = vl_pool_poll(r->pool, &changed);
+			if (e)
+				vl_dev_warn(NULL, "pool %s: cannot read the change record: %s\n",
+					    r->name, strerror(-e));
+			else if (changed)
+				vl_dev_info(NULL, "pool %s: changed by another blade; volume table "
+						  "re-read\n",
+					    r->name);
+		}
+	}
+	return NULL;
+}
+
+static void poll_start(void)
+{
+	static bool started; /* under reg_lock */
+	pthread_t t;
+	if (!started && pthread_create(&t, NULL, poll_main, NULL) == 0) {
+		pthread_detach(t);
+		started = true;
+	}
+}
+
 /* the READ/WRITE fast path (see fast_rw); VLUN_FAST_PATH=0 or "fast-path off" on the
  * control socket turns it off, e.g. to compare both paths in one run */
 static atomic_bool fast_path = true;
@@ -120,6 +197,13 @@ static int ctl_handle(int argc, char **argv, char *msg, size_t n)
 		snprintf(msg, n, "fast path %s", argv[1]);
 		vl_dev_info(NULL, "control socket: fast path %s\n", argv[1]);
 		return 0;
+	}
+	if (!strcmp(argv[0], "serves") && argc == 2) {
+		pthread_mutex_lock(&reg_lock);
+		bool yes = pool_find(argv[1]) != NULL;
+		pthread_mutex_unlock(&reg_lock);
+		snprintf(msg, n, "pool %s is %sserved here", argv[1], yes ? "" : "not ");
+		return yes ? 0 : -ENOENT;
 	}
 	bool create = !strcmp(argv[0], "vol-create"), grow = !strcmp(argv[0], "vol-grow");
 	bool del = !strcmp(argv[0], "vol-delete");
@@ -353,10 +437,16 @@ static int vlun_reconfig(struct tcmu_device *dev, struct tcmulib_cfg_info *cfg)
 
 static struct tcmur_handler vlun_handler;
 
-static int status(struct tcmur_cmd *cmd, int err, bool write)
+/* The one place engine errors become SCSI status for this handler's commands.  A volume
+ * owned by another blade: the runner learns it lost the lock, the initiator gets BUSY. */
+static int status_dev(struct tcmu_device *dev, uint8_t *sense, int err, bool write)
 {
-	return vlun_status(err, write, cmd->lib_cmd->sense_buf);
+	if (err == -ESTALE)
+		tcmu_notify_lock_lost(dev);
+	return vlun_status(err, write, sense);
 }
+
+#define status(cmd, err, write) status_dev(dev, (cmd)->lib_cmd->sense_buf, err, write)
 
 /*
  * With nr_threads = 0 the runner calls the data-path callbacks on the LUN's command
@@ -513,10 +603,10 @@ static int block_status(void *ctx, uint64_t off, uint64_t len, bool *mapped, uin
  * wait (a read miss, an extent to zero, FUA or write cache off, a partial page,
  * a COMPARE AND WRITE in progress), is big, or is not plainly valid goes back to the runner
  * (NOT_HANDLED), which checks it and queues it to the worker threads as before.
- * The runner's ALUA check is skipped here: with implicit ALUA (what vlun-config sets
- * up) it applies only to handlers with a lock callback, which this one does not have;
- * explicit ALUA is not supported by tcmu-runner 1.5.4 (it then fences the commands it
- * handles; this path would not).  A lock callback added later must be checked here.
+ * The runner's ALUA check is skipped here.  It matters only for shared pools (whose
+ * volumes have an owner, see vlun_lock), and the engine never serves those here: it
+ * answers -EAGAIN (O_DIRECT waits for the device), so they take the runner's path and
+ * its lock state machine.  A single-blade pool's volume is always owned.
  */
 /* Bigger commands (only with hw_max_sectors raised above its default of 64 KiB) go to
  * the workers, so one long copy does not hold up the LUN's other commands; measured with
@@ -550,7 +640,7 @@ static int fast_rw(struct tcmu_device *dev, struct vdev *v, struct tcmulib_cmd *
 	}
 	if (r == -EAGAIN)
 		return TCMU_STS_NOT_HANDLED; /* a worker thread repeats it whole */
-	return vlun_status(r, rw->write, lc->sense_buf);
+	return status_dev(dev, lc->sense_buf, r, rw->write);
 }
 
 static int handle_cmd(struct tcmu_device *dev, struct vdev *v, struct tcmulib_cmd *lc)
@@ -582,6 +672,47 @@ static int vlun_handle_cmd(struct tcmu_device *dev, struct tcmur_cmd *cmd)
 	return sts;
 }
 
+/* ---- ownership (shared pools): tcmu-runner's implicit ALUA ---- */
+
+#define TAKEOVER_MS 5000
+
+/* lock and unlock run on the runner's lock work (or its close path), which the runner
+ * serialises with close and reopen (it flushes that work before closing): the LUN
+ * cannot go away meanwhile, and life_lock is not held across a wait of seconds. */
+static int vlun_lock(struct tcmu_device *dev, uint16_t tag)
+{
+	struct vdev *v = vd(dev);
+	struct vl_diag d = {{0}};
+	/* a live owner elsewhere is asked to let go; one that does not answer within
+	 * TAKEOVER_MS is fenced (the runner answers BUSY meanwhile) */
+	int r = v ? vl_vol_takeover(v->vol, TAKEOVER_MS, VL_TAKEOVER_FORCE, &d) : -ENODEV;
+	if (r == 0)
+		return TCMU_STS_OK;
+	vl_dev_info(dev, "cannot take the volume: %s\n", d.msg[0] ? d.msg : strerror(-r));
+	/* BUSY: the initiator retries; the runner tries again at the next write */
+	return r == -EBUSY || r == -ENODEV ? TCMU_STS_BUSY : TCMU_STS_HW_ERR;
+}
+
+static int vlun_unlock(struct tcmu_device *dev)
+{
+	struct vdev *v = vd(dev);
+	int r = v ? vl_vol_release(v->vol) : 0;
+	if (r)
+		vl_dev_warn(dev, "releasing the volume: %s\n", strerror(-r));
+	return r ? TCMU_STS_HW_ERR : TCMU_STS_OK;
+}
+
+enum { LOCK_UNLOCKED = 1, LOCK_WRITE_LOCKED = 5 };
+
+static int vlun_get_lock_state(struct tcmu_device *dev)
+{
+	pthread_rwlock_rdlock(&life_lock);
+	struct vdev *v = vd(dev);
+	bool owned = v && vl_vol_owned(v->vol);
+	pthread_rwlock_unlock(&life_lock);
+	return owned ? LOCK_WRITE_LOCKED : LOCK_UNLOCKED;
+}
+
 static const char cfg_desc[] =
 	"POOL/VOLUME: a volume of a vlun pool, e.g. pool0/vm1. Create pools and volumes with "
 	"vlunctl; the LUN's size should equal the volume's (a bigger LUN grows the volume, a "
@@ -604,6 +735,9 @@ static struct tcmur_handler vlun_handler = {
 	.unmap = vlun_unmap,
 	.writesame = vlun_writesame,
 	.caw = vlun_caw,
+	.lock = vlun_lock,
+	.unlock = vlun_unlock,
+	.get_lock_state = vlun_get_lock_state,
 };
 
 EXPORT int handler_init(void);
@@ -622,6 +756,10 @@ EXPORT int handler_init(void)
 		if (*end == 0 && n >= 0 && n <= 64)
 			vlun_handler.nr_threads = (int)n;
 	}
+	/* the sanlock client library writes to the daemon without MSG_NOSIGNAL */
+	struct sigaction sa;
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
 	e = getenv("VLUN_FAST_PATH"); /* 0: every READ/WRITE through the runner's queue */
 	if (e && !strcmp(e, "0"))
 		atomic_store(&fast_path, false);

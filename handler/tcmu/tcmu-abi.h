@@ -117,6 +117,7 @@ int tcmur_register_handler(struct tcmur_handler *handler);
 void tcmur_dev_set_private(struct tcmu_device *dev, void *priv);
 void *tcmur_dev_get_private(struct tcmu_device *dev);
 int tcmur_dev_update_size(struct tcmu_device *dev, uint64_t new_size);
+void tcmu_notify_lock_lost(struct tcmu_device *dev);
 /* completes a command queued with nr_threads = 0; pass the tcmur_cmd received */
 void tcmur_cmd_complete(struct tcmu_device *dev, void *tcmur_cmd, int sts);
 

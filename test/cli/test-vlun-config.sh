@@ -112,6 +112,68 @@ has "and the rollback reported" "rolled back"
 grep -q vm5 $T/etc/pools/pool0.conf && bad "volume left" || ok "pool definition untouched"
 rm $I/tpgt_1/lun/lun_5
 
+# shared pools: the blade's host id goes to blade.conf; an existing single-blade pool is
+# never converted.  (No sanlock daemon here: creating a shared pool is only planned, and
+# its failure without one checked; test/vm creates them for real.)
+expect "apply settles vm5" 0 vc apply --blade blade-a $T/vlun.conf
+sed '/^\[blade blade-a\]/a host_id = 1' $T/vlun.conf | sed '/^\[blade blade-b\]/a host_id = 2' >$T/hid.conf
+before=$(tree)
+expect "dry run with a host id" 0 vc apply --dry-run --blade blade-a $T/hid.conf
+has "the plan writes blade.conf" "+ blade.conf: blade blade-a, host id 1$"
+has "and nothing else" "1 change(s) planned"
+[ ! -e $T/etc/blade.conf ] && ok "dry run writes no blade.conf" || bad "dry run wrote blade.conf"
+expect "apply with a host id" 0 vc apply --blade blade-a $T/hid.conf
+has "blade.conf is a change" "1 change(s) applied"
+grep -qx "name = blade-a" $T/etc/blade.conf && grep -qx "host_id = 1" $T/etc/blade.conf &&
+	ok "blade.conf names the blade and its host id" || { bad "blade.conf:"; cat $T/etc/blade.conf; }
+[ "$(tree)" = "$before" ] && ok "configfs untouched by the host id" || bad "configfs changed"
+expect "apply with a host id again" 0 vc apply --blade blade-a $T/hid.conf
+has "second apply: no changes" "no changes"
+[ "$(vc --json apply --dry-run --blade blade-a $T/hid.conf 2>/dev/null | jq .storage_changes)" = 0 ] &&
+	ok "0 storage changes planned" || bad "storage changes planned"
+expect "dry run as the other blade" 0 vc apply --dry-run --blade blade-b $T/hid.conf
+has "blade.conf would change" "~ blade.conf: blade blade-b, host id 2 (was: blade blade-a, host id 1)"
+bc=$(md5sum <$T/etc/blade.conf)
+# rollback: the host id changes, then configfs fails midway (lun_6 is a file)
+sed 's/^host_id = 1$/host_id = 3/' $T/hid.conf >$T/hid3.conf
+printf '[volume vm6]\npool = pool0\nsize = 1G\n[export vm6]\nvolume = vm6\nlun = 6\nhosts = hv1\n' >>$T/hid3.conf
+: >$I/tpgt_1/lun/lun_6
+before=$(tree)
+expect "apply with a new host id that fails midway" 1 vc apply --blade blade-a $T/hid3.conf
+has "the run is rolled back" "rolled back"
+[ "$(md5sum <$T/etc/blade.conf)" = "$bc" ] && ok "blade.conf is as before" || { bad "blade.conf changed:"; cat $T/etc/blade.conf; }
+[ "$(tree)" = "$before" ] && ok "and configfs too" || bad "rollback left changes"
+rm $I/tpgt_1/lun/lun_6
+before=$(tree)
+# the file marks the existing single-blade pool0 shared: refused, nothing changes
+sed '/^\[pool pool0\]/a shared = yes' $T/hid3.conf >$T/share.conf
+line=$(grep -n '^shared = yes' $T/share.conf | cut -d: -f1)
+p0=$(md5sum <$T/etc/pools/pool0.conf)
+expect "marking an existing pool shared" 3 vc apply --blade blade-a $T/share.conf
+has "the error names the file and line" "share.conf:$line: \[pool pool0\] shared: pool pool0 exists as a single-blade pool"
+has "and the command that converts it" "run 'vlunctl pool share pool0'"
+[ "$(tree)" = "$before" ] && [ "$(md5sum <$T/etc/blade.conf)" = "$bc" ] &&
+	[ "$(md5sum <$T/etc/pools/pool0.conf)" = "$p0" ] && ok "and nothing changed" || bad "something changed"
+expect "check does not look at the pools" 0 vc check $T/share.conf
+sed '/^host_id = 2$/d' $T/share.conf >$T/nohid.conf
+expect "a shared pool, a blade without host_id" 3 vc check $T/nohid.conf
+has "the blade is named" "\[blade blade-b\]: missing host_id: pool pool0 is shared"
+# a new shared pool: planned; without sanlock its creation fails, says so, rolls back
+sed -i '/^\[volume vm6\]/,$d' $T/hid3.conf
+printf '[pool spool]\nmembers = %s/data/s0.img\nmember_size = 512M\nshared = yes\nmax_volumes = 4\nmax_blades = 8\n[volume sv1]\npool = spool\nsize = 1G\n' \
+	"$T" >>$T/hid3.conf
+expect "dry run with a new shared pool" 0 vc apply --dry-run --blade blade-a $T/hid3.conf
+has "the shared pool is planned" "+ pool spool (1 member(s), shared: 4 volume slots, host ids 1-8, lease I/O timeout 10 s)"
+has "with its volume" "+ volume spool/sv1"
+has "and the new host id" "~ blade.conf: blade blade-a, host id 3 (was: blade blade-a, host id 1)"
+before=$(tree)
+SANLOCK_RUN_DIR=$T/no-sanlock expect "creating a shared pool without sanlock" 1 vc apply --blade blade-a $T/hid3.conf
+has "the failure says what to start" "start wdmd and sanlock"
+[ ! -e $T/data/s0.img ] && [ ! -e $T/etc/pools/spool.conf ] && ok "the pool and its member file are gone" ||
+	bad "the shared pool's leftovers stay"
+[ "$(md5sum <$T/etc/blade.conf)" = "$bc" ] && [ "$(tree)" = "$before" ] && ok "blade.conf and configfs as before" ||
+	bad "rollback of blade.conf or configfs"
+
 # clear removes only what vlun-config manages
 expect "clear --dry-run" 0 vc clear --dry-run
 [ -d $I ] && ok "clear --dry-run removes nothing" || bad "dry-run clear removed"

@@ -39,6 +39,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < c.nr_volumes; i++)
 		if (!tconf_pool(&c, c.volumes[i].pool) || !vl_name_valid(c.volumes[i].name))
 			abort();
+	/* shared pools: every blade has its own host id, and the pool fits them */
+	for (size_t i = 0; i < c.nr_blades; i++)
+		for (size_t j = 0; j < i; j++)
+			if (c.blades[i].host_id && c.blades[i].host_id == c.blades[j].host_id)
+				abort();
+	for (size_t i = 0; i < c.nr_pools; i++) {
+		const struct tconf_pool *p = &c.pools[i];
+		if (!p->shared) {
+			if (p->max_blades_line || p->max_volumes_line)
+				abort();
+			continue;
+		}
+		if (!p->max_blades || !p->max_volumes || !p->lease_io_timeout ||
+		    p->lease_io_timeout > 300)
+			abort();
+		size_t nv = 0;
+		for (size_t v = 0; v < c.nr_volumes; v++)
+			nv += !strcmp(c.volumes[v].pool, p->name);
+		if (nv > p->max_volumes)
+			abort();
+		for (size_t b = 0; b < c.nr_blades; b++)
+			if (!c.blades[b].host_id || c.blades[b].host_id > p->max_blades)
+				abort();
+	}
 	for (size_t i = 0; i < c.nr_exports; i++) {
 		if (!tconf_volume(&c, c.exports[i].volume) || !tconf_blade(&c, c.exports[i].owner))
 			abort();

@@ -120,7 +120,22 @@ static int f_release(void *ctx, const struct vl_lease *l)
 	return 0;
 }
 
+static int forced;
+
+/* sanlock's FORCE: the holder's daemon kills it; here its lease just goes */
+static int f_force(void *ctx, const struct vl_lease *l)
+{
+	pthread_mutex_lock(&fl_lock);
+	struct fake_lease *f = find(l->space, l->offset);
+	if (f)
+		f->holder = 0;
+	forced++;
+	pthread_mutex_unlock(&fl_lock);
+	return 0;
+}
+
 static const struct vl_lease_ops fake_ops = {
+	.request_force = f_force,
 	.format_space = f_format_space,
 	.format_lease = f_format_lease,
 	.join = f_join,
@@ -507,7 +522,7 @@ static void a_live_owner_lets_go_when_asked(void)
 	CHECK_OK(vl_vol_acquire(va, &d));
 	VL_ALIGNED_BUF(buf, MB);
 	/* nobody serves A's requests: B's takeover times out, A keeps the volume */
-	CHECK_RC(vl_vol_takeover(vb, 50, &d), -EBUSY);
+	CHECK_RC(vl_vol_takeover(vb, 50, 0, &d), -EBUSY);
 	CHECK_MSG(d, "did not let go");
 	CHECK(vl_vol_owned(va));
 	/* that stale request is not acted on later */
@@ -529,7 +544,7 @@ static void a_live_owner_lets_go_when_asked(void)
 		CHECK_OK(vl_vol_write(from, buf, MB, (round % 3) * MB, 0));
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		CHECK_OK(vl_vol_takeover(to, 5000, &d));
+		CHECK_OK(vl_vol_takeover(to, 5000, 0, &d));
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 		max_ms = ms > max_ms ? ms : max_ms;
@@ -543,12 +558,21 @@ static void a_live_owner_lets_go_when_asked(void)
 	pthread_join(ta, NULL);
 	pthread_join(tb, NULL);
 	CHECK(sa.released + sb.released == 10);
+	/* an owner that does not answer is fenced: B forces, A's next commit is refused */
+	CHECK(vl_vol_owned(va) || vl_vol_owned(vb));
+	struct vl_vol *owner = vl_vol_owned(va) ? va : vb, *taker = owner == va ? vb : va;
+	fill_tag(buf, MB, 9, 9);
+	CHECK_OK(vl_vol_write(owner, buf, MB, 8 * MB, 0)); /* allocates: metadata to commit */
+	CHECK_OK(vl_vol_takeover(taker, 50, VL_TAKEOVER_FORCE, &d));
+	CHECK(forced == 1 && vl_vol_owned(taker));
+	CHECK_RC(vl_vol_flush(owner), -ESTALE);
+	CHECK(!vl_vol_owned(owner));
 	vl_vol_close(va);
 	vl_vol_close(vb);
 	vl_pool_close(a);
 	vl_pool_close(b);
 	printf("ok - a live owner lets go when asked: 10 take-overs (max %.1f ms, serving "
-	       "every 2 ms)\n",
+	       "every 2 ms); one that does not answer is fenced\n",
 	       max_ms);
 }
 

@@ -19,6 +19,10 @@ static char dir[] = "/tmp/tconf-test.XXXXXX";
 #define POOL "[pool p]\nmembers = /dev/null\n[volume v]\npool = p\nsize = 1G\n"
 #define HOST "[host h]\niqn = iqn.1993-08.org.debian:01:h\n"
 #define EXPORT "[export e]\nvolume = v\nlun = 0\nhosts = h\n"
+/* shared pools: HEAD with a host id (8 lines); a second blade (lines 9-12) */
+#define SHEAD HEAD "host_id = 1\n"
+#define BLADE_B "[blade b]\ntpg = 2\nportals = 127.0.0.2\nhost_id = 2\n"
+#define SPOOL "[pool p]\nmembers = /dev/null\nshared = yes\n[volume v]\npool = p\nsize = 1G\n"
 
 struct tcase {
 	const char *name;
@@ -90,6 +94,45 @@ static const struct tcase cases[] = {
 	{"spaces inside a section header", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\n"
 	 "[blade    a]\ntpg = 1\nportals = 127.0.0.1\n" POOL, NULL, 0},
 	{"member in two pools", HEAD POOL "[pool q]\nmembers = /dev/null\n", "also a member of pool p", 13},
+	/* shared pools (format 1 additions) */
+	{"shared pool", SHEAD BLADE_B SPOOL HOST EXPORT, NULL, 0},
+	{"shared pool with its geometry", SHEAD BLADE_B "[pool p]\nmembers = /dev/null\nshared = yes\n"
+	 "lease_io_timeout = 20\nmax_blades = 2\nmax_volumes = 1\n[volume v]\npool = p\nsize = 1G\n", NULL, 0},
+	{"host_id without a shared pool", SHEAD POOL, NULL, 0},
+	{"shared = no", HEAD "[pool p]\nmembers = /dev/null\nshared = no\n", NULL, 0},
+	{"host_id out of range", HEAD "host_id = 2001\n", "host_id: '2001' is not a whole number from 1 to 2000", 8},
+	{"host_id zero", HEAD "host_id = 0\n", "from 1 to 2000", 8},
+	{"duplicate host_id", SHEAD "[blade b]\ntpg = 2\nportals = 127.0.0.2\nhost_id = 1\n",
+	 "[blade b] host_id: 1 is already blade a's (line 8); give every blade a host id of its own", 12},
+	{"shared pool, blade without host_id", HEAD SPOOL,
+	 "[blade a]: missing host_id: pool p is shared (line 10), so every blade needs its sanlock "
+	 "host id; add host_id = N", 5},
+	{"shared pool, second blade without host_id", SHEAD "[blade b]\ntpg = 2\nportals = 127.0.0.2\n" SPOOL,
+	 "[blade b]: missing host_id", 9},
+	{"bad shared", HEAD "[pool p]\nmembers = /dev/null\nshared = perhaps\n", "shared: 'perhaps' is not yes or no", 10},
+	{"lease_io_timeout without shared", HEAD "[pool p]\nmembers = /dev/null\nlease_io_timeout = 10\n",
+	 "[pool p] lease_io_timeout: only a shared pool has it; set shared = yes", 10},
+	{"max_blades with shared = no", HEAD "[pool p]\nmembers = /dev/null\nshared = no\nmax_blades = 8\n",
+	 "[pool p] max_blades: only a shared pool has it", 11},
+	{"max_volumes without shared", HEAD "[pool p]\nmembers = /dev/null\nmax_volumes = 8\n",
+	 "[pool p] max_volumes: only a shared pool has it; set shared = yes (a pool served by several "
+	 "blades) or remove max_volumes", 10},
+	{"lease_io_timeout out of range", SHEAD "[pool p]\nmembers = /dev/null\nshared = yes\nlease_io_timeout = 301\n",
+	 "lease_io_timeout: '301' is not a whole number from 1 to 300", 12},
+	{"lease_io_timeout zero", SHEAD "[pool p]\nmembers = /dev/null\nshared = yes\nlease_io_timeout = 0\n",
+	 "from 1 to 300", 12},
+	{"max_blades out of range", SHEAD "[pool p]\nmembers = /dev/null\nshared = yes\nmax_blades = 2001\n",
+	 "max_blades: '2001' is not a whole number from 1 to 2000", 12},
+	{"max_volumes out of range", SHEAD "[pool p]\nmembers = /dev/null\nshared = yes\nmax_volumes = 0\n",
+	 "max_volumes: '0' is not a whole number from 1 to 65536", 12},
+	{"max_blades below a host_id", SHEAD BLADE_B "[pool p]\nmembers = /dev/null\nshared = yes\nmax_blades = 1\n",
+	 "[pool p] max_blades: 1 is less than blade b's host_id 2 (line 12); set max_blades = 2 or more", 16},
+	{"default max_blades below a host_id", HEAD "host_id = 100\n" SPOOL,
+	 "[pool p]: blade a's host_id 100 (line 8) is more than the default max_blades (64); add "
+	 "max_blades = 100 or more", 9},
+	{"max_volumes below the volumes", SHEAD "[pool p]\nmembers = /dev/null\nshared = yes\nmax_volumes = 1\n"
+	 "[volume v]\npool = p\nsize = 1G\n[volume w]\npool = p\nsize = 1G\n",
+	 "[pool p] max_volumes: 1 volume slot(s), but the file puts 2 volumes in pool p; set max_volumes = 2 or more", 12},
 };
 
 static void write_file(const char *path, const char *text, mode_t mode)
@@ -153,6 +196,31 @@ static void long_line(void)
 	}
 }
 
+/* more volumes than a shared pool's default 64 slots */
+static void many_volumes(void)
+{
+	char path[256], *text = malloc(1 << 16);
+	snprintf(path, sizeof(path), "%s/vlun.conf", dir);
+	int n = snprintf(text, 1 << 16, SHEAD "[pool p]\nmembers = /dev/null\nshared = yes\n");
+	for (int i = 0; i < 65; i++)
+		n += snprintf(text + n, (size_t)((1 << 16) - n), "[volume v%d]\npool = p\nsize = 1G\n", i);
+	write_file(path, text, 0644);
+	free(text);
+	struct tconf c;
+	struct tconf_errs e = {0};
+	int r = tconf_parse(path, &c, &e);
+	bool ok = r && e.count == 1 &&
+		  strstr(e.buf, ":9: [pool p]: the file puts 65 volumes in it, more than the default "
+				"max_volumes (64 slots); add max_volumes = 65 or more");
+	printf("%s more volumes than the default slots of a shared pool\n", ok ? "ok  " : "FAIL");
+	if (!ok) {
+		printf("%s", e.buf);
+		failures++;
+	}
+	if (!r)
+		tconf_free(&c);
+}
+
 static void secrets_cases(void)
 {
 	char conf[256], sec[256];
@@ -204,6 +272,7 @@ int main(void)
 		run(&cases[i]);
 	secrets_cases();
 	long_line();
+	many_volumes();
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd)) {

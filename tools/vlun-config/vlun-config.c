@@ -178,7 +178,7 @@ static int cmd_apply(const char *file)
 	struct lio_plan lp = {0};
 	char err[8192] = "";
 	int code = EXIT_OK;
-	if ((r = st_plan(&c, g.confdir, &sp, &e))) {
+	if ((r = st_plan(&c, b, g.confdir, &sp, &e))) {
 		code = report(EXIT_INVALID, e.buf[0] ? e.buf : strerror(-r));
 		goto out;
 	}

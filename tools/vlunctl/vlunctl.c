@@ -15,6 +15,7 @@
 #include "json.h"
 #include "ctlsock.h"
 #include "poolconf.h"
+#include "vlun-blade.h"
 #include "vlun/engine.h"
 
 enum exit_code {
@@ -34,15 +35,19 @@ static struct {
 	bool quiet;
 	bool force, thick, repair, assemble;
 	const char *extent_size, *max_volumes, *meta_size, *layout;
+	const char *groups, *blades, *io_timeout;
+	uint64_t host_id;
 	unsigned given; /* bitmask of command-specific options given */
 } g;
 
 enum {
 	O_EXTENT = 1 << 0, O_MAXVOL = 1 << 1, O_META = 1 << 2, O_FORCE = 1 << 3,
 	O_THICK = 1 << 4, O_LAYOUT = 1 << 5, O_REPAIR = 1 << 6, O_ASSEMBLE = 1 << 7,
+	O_GROUPS = 1 << 8, O_BLADES = 1 << 9, O_IOTMO = 1 << 10,
 };
 static const char *opt_names[] = {"--extent-size", "--max-volumes", "--meta-size", "--force",
-				  "--thick",	   "--layout",	    "--repair",	   "--assemble"};
+				  "--thick",	   "--layout",	    "--repair",	   "--assemble",
+				  "--groups",	   "--blades",	    "--io-timeout"};
 
 static int exit_for(int err)
 {
@@ -103,6 +108,8 @@ static const char usage_text[] =
 	"  pool assemble DEVICE...          define a pool from its member devices\n"
 	"  pool scan [DIR|DEVICE...] [--assemble]  find pool members (default /dev)\n"
 	"  pool check NAME [--repair]       verify (and repair) all metadata\n"
+	"  pool share NAME [--max-volumes N] [--groups N] [--blades N] [--io-timeout S]\n"
+	"                                   make a pool servable by several blades (sanlock)\n"
 	"Volumes:\n"
 	"  vol create POOL/NAME SIZE [--thick] [--layout striped|concat]\n"
 	"  vol delete POOL/NAME\n"
@@ -113,6 +120,8 @@ static const char usage_text[] =
 	"\n"
 	"Options:\n"
 	"  --config-dir DIR  pool definitions (default $VLUN_CONFIG_DIR or /etc/vlun)\n"
+	"  --host-id N       this blade's sanlock host id for shared pools (default:\n"
+	"                    $VLUN_HOST_ID, else host_id in DIR/blade.conf)\n"
 	"  --json            machine-readable output\n"
 	"  -q, --quiet       print nothing on success\n"
 	"  -h, --help        this help;  --version  print the version\n"
@@ -166,10 +175,11 @@ static int open_pool(const char *name, unsigned flags, struct vl_pool **p)
 {
 	struct poolconf pc;
 	struct vl_diag d = {{0}};
-	int r = poolconf_load(g.confdir, name, &pc, &d);
-	if (r)
+	uint64_t host_id = 0;
+	int r = (flags & VL_OPEN_RDONLY) ? 0 : blade_host_id(g.confdir, g.host_id, &host_id, &d);
+	if (r || (r = poolconf_load(g.confdir, name, &pc, &d)))
 		return fail_errno(r, &d, name);
-	r = vl_pool_open((const char *const *)pc.members, pc.nr_members, flags, p, &d);
+	r = blade_pool_open(&pc, flags, host_id, p, &d);
 	poolconf_free(&pc);
 	if (r) {
 		if (r == -ENOENT || r == -ENODATA || r == -ENODEV)
@@ -183,7 +193,8 @@ static int open_pool(const char *name, unsigned flags, struct vl_pool **p)
 }
 
 /* Is the pool held by a running target (tcmu-runner)?  Then changes go through the
- * handler's control socket. */
+ * handler's control socket.  A single-blade pool is locked by it; a shared pool is
+ * not (its lockspace is shared), so the handler is asked. */
 static bool served(const char *name)
 {
 	struct poolconf pc;
@@ -195,6 +206,11 @@ static bool served(const char *name)
 	poolconf_free(&pc);
 	if (!r)
 		vl_pool_close(p);
+	if (r == -ENOLCK) {
+		char req[VL_NAME_MAX + 16], msg[256];
+		snprintf(req, sizeof(req), "serves %s", name);
+		return ctl_request(req, msg, sizeof(msg)) == 0;
+	}
 	return r == -EBUSY;
 }
 
@@ -243,6 +259,21 @@ static const char *sz(uint64_t b, char *buf) /* buf: 32 bytes */
 
 /* ---- output of objects ---- */
 
+/* Host ids alive in a shared pool's lockspace, as this node's sanlock sees them (it
+ * must have joined: a blade serving the pool).  -errno when it cannot tell. */
+#define VL_ALIVE_WORDS 32 /* 2048 host ids */
+static int blades_alive(struct vl_pool *p, uint64_t *alive)
+{
+	struct vl_lease_space ls;
+	const struct vl_lease_ops *ops;
+	void *ctx;
+	memset(alive, 0, VL_ALIVE_WORDS * 8);
+	int r = vl_pool_lease_space(p, &ls);
+	if (r || (r = blade_provider(&ops, &ctx)))
+		return r;
+	return ops->hosts ? ops->hosts(ctx, &ls, alive, VL_ALIVE_WORDS) : -EOPNOTSUPP;
+}
+
 static void json_pool(struct json *j, struct vl_pool *p, bool members)
 {
 	struct vl_pool_info pi;
@@ -261,6 +292,29 @@ static void json_pool(struct json *j, struct vl_pool *p, bool members)
 	json_u64(j, "metadata_free_blocks", pi.meta_free_blocks);
 	json_u64(j, "generation", pi.generation);
 	json_str(j, "health", pi.health);
+	struct vl_shared_info si;
+	vl_pool_shared_info(p, &si);
+	json_bool(j, "shared", si.shared);
+	if (si.shared) {
+		json_obj_open(j, "sharing");
+		json_u64(j, "format", 2);
+		json_u64(j, "allocation_groups", si.nr_ags);
+		json_u64(j, "max_volumes", si.nr_slots);
+		json_u64(j, "max_blades", si.max_hosts);
+		json_u64(j, "io_timeout", si.io_timeout);
+		json_u64(j, "lease_member", si.lease_member);
+		json_u64(j, "lease_offset", si.lease_off);
+		json_u64(j, "lease_bytes", si.lease_len);
+		uint64_t alive[VL_ALIVE_WORDS];
+		if (blades_alive(p, alive) == 0) {
+			json_arr_open(j, "blades_alive");
+			for (uint32_t h = 0; h < VL_ALIVE_WORDS * 64; h++)
+				if (alive[h / 64] >> (h % 64) & 1)
+					json_u64(j, NULL, h + 1);
+			json_arr_close(j);
+		}
+		json_obj_close(j);
+	}
 	if (!members)
 		return;
 	json_arr_open(j, "members");
@@ -296,6 +350,8 @@ static void json_vol(struct json *j, const char *pool, const struct vl_vol_info 
 	json_str(j, "layout", vl_layout_name(vi->layout));
 	json_str(j, "provisioning", vi->thick ? "thick" : "thin");
 	json_u64(j, "generation", vi->generation);
+	json_u64(j, "owner_blade", vi->owner_node);
+	json_u64(j, "owner_epoch", vi->owner_epoch);
 }
 
 /* One object as the whole JSON document on stdout. */
@@ -332,6 +388,10 @@ static void print_vol(const char *pool, const struct vl_vol_info *vi)
 	printf("UUID:         %s\n", u);
 	printf("Serial:       %s\n", vi->serial);
 	printf("WWN:          %s\n", vi->wwn);
+	if (vi->owner_epoch)
+		printf("Owner:        blade with host id %" PRIu64 " (epoch %" PRIu64 ")%s\n",
+		       vi->owner_node, vi->owner_epoch,
+		       " - the last to take it; it serves it while it holds the lease");
 }
 
 /* ---- pool commands ---- */
@@ -515,6 +575,29 @@ static int pool_status(int argc, char **argv)
 		       pi.nr_volumes, pi.max_volumes);
 		printf("Metadata:    %" PRIu64 " of %" PRIu64 " blocks free per mirror\n",
 		       pi.meta_free_blocks, pi.meta_blocks);
+		struct vl_shared_info si;
+		vl_pool_shared_info(p, &si);
+		if (si.shared) {
+			uint64_t alive[VL_ALIVE_WORDS];
+			char list[256] = "";
+			if (blades_alive(p, alive) == 0) {
+				for (uint32_t h = 0; h < VL_ALIVE_WORDS * 64; h++)
+					if (alive[h / 64] >> (h % 64) & 1) {
+						size_t l = strlen(list);
+						snprintf(list + l, sizeof(list) - l, "%s%u", l ? ", " : "",
+							 h + 1);
+					}
+			} else {
+				snprintf(list, sizeof(list), "unknown (this node's sanlock has not "
+							     "joined the pool's lockspace)");
+			}
+			printf("Sharing:     shared (format 2): up to %u volumes and %u blades, %u "
+			       "allocation groups, lease io timeout %u s\n",
+			       si.nr_slots, si.max_hosts, si.nr_ags, si.io_timeout);
+			printf("Leases:      member %u, %" PRIu64 " MiB at offset %" PRIu64 "\n",
+			       si.lease_member, si.lease_len >> 20, si.lease_off);
+			printf("Blades alive: %s\n", list[0] ? list : "none");
+		}
 		printf("\n%-3s %-40s %10s %10s %-6s %s\n", "#", "MEMBER", "CAPACITY", "FREE", "META",
 		       "HEALTH");
 		for (uint32_t i = 0; i < pi.nr_members; i++) {
@@ -968,6 +1051,57 @@ static int vol_show(int argc, char **argv)
 	return 0;
 }
 
+static int count_arg(const char *s, const char *what, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = s ? strtoul(s, &end, 10) : 0;
+	if (!s)
+		return 0;
+	if (!*s || *end || errno || v < lo || v > hi)
+		return usage_error("invalid %s '%s': use %u to %u", what, s, lo, hi);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int pool_share(int argc, char **argv)
+{
+	int r;
+	if ((r = only_opts("pool share", O_MAXVOL | O_GROUPS | O_BLADES | O_IOTMO)) ||
+	    (r = nargs("pool share", argc, argv, 1, 1)))
+		return r;
+	struct vl_share_opts o = {0};
+	if ((r = count_arg(g.max_volumes, "--max-volumes", 1, 65536, &o.nr_slots)) ||
+	    (r = count_arg(g.groups, "--groups", 1, 256, &o.nr_ags)) ||
+	    (r = count_arg(g.blades, "--blades", 1, 2000, &o.max_hosts)) ||
+	    (r = count_arg(g.io_timeout, "--io-timeout", 1, 300, &o.io_timeout)))
+		return r;
+	const struct vl_lease_ops *ops;
+	void *ctx;
+	if (blade_provider(&ops, &ctx))
+		return fail(EXIT_FAILED, "out of memory");
+	struct vl_pool *p;
+	/* exclusive: a pool served by tcmu-runner is refused here (it holds the pool) */
+	if ((r = open_pool(argv[0], 0, &p)))
+		return r;
+	struct vl_diag d = {{0}};
+	info("Writing the lockspace and leases of pool %s (through sanlock)...\n", argv[0]);
+	r = vl_pool_share(p, &o, ops, ctx, &d);
+	if (r) {
+		vl_pool_close(p);
+		return fail_errno(r, &d, "pool share");
+	}
+	struct vl_shared_info si;
+	vl_pool_shared_info(p, &si);
+	if (g.json)
+		print_pool_json(p);
+	vl_pool_close(p);
+	info("Pool %s is shared: up to %u volumes and %u blades, %u allocation groups; each "
+	     "blade opens it with its host id (vlun.conf [blade] host_id)\n",
+	     argv[0], si.nr_slots, si.max_hosts, si.nr_ags);
+	return 0;
+}
+
 /* ---- dispatch ---- */
 
 struct cmd {
@@ -984,6 +1118,7 @@ static const struct cmd cmds[] = {
 	{"pool", "list", pool_list},	     {"pool", "status", pool_status},
 	{"pool", "destroy", pool_destroy},   {"pool", "assemble", pool_assemble},
 	{"pool", "scan", pool_scan},	     {"pool", "check", pool_check},
+	{"pool", "share", pool_share},
 	{"vol", "create", vol_create},	     {"vol", "delete", vol_delete},
 	{"vol", "resize", vol_resize},	     {"vol", "rename", vol_rename},
 	{"vol", "list", vol_list},	     {"vol", "show", vol_show},
@@ -1005,6 +1140,10 @@ int main(int argc, char **argv)
 		{"layout", required_argument, NULL, 'l'},
 		{"repair", no_argument, NULL, 'r'},
 		{"assemble", no_argument, NULL, 'a'},
+		{"host-id", required_argument, NULL, 'H'},
+		{"groups", required_argument, NULL, 'G'},
+		{"blades", required_argument, NULL, 'B'},
+		{"io-timeout", required_argument, NULL, 'T'},
 		{0},
 	};
 	bool help = false;
@@ -1026,6 +1165,18 @@ int main(int argc, char **argv)
 		case 'l': g.layout = optarg; g.given |= O_LAYOUT; break;
 		case 'r': g.repair = true; g.given |= O_REPAIR; break;
 		case 'a': g.assemble = true; g.given |= O_ASSEMBLE; break;
+		case 'G': g.groups = optarg; g.given |= O_GROUPS; break;
+		case 'B': g.blades = optarg; g.given |= O_BLADES; break;
+		case 'T': g.io_timeout = optarg; g.given |= O_IOTMO; break;
+		case 'H': {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (!*optarg || *end || errno || v < 1 || v > 2000)
+				return usage_error("invalid --host-id '%s': use 1 to 2000", optarg);
+			g.host_id = v;
+			break;
+		}
 		case ':':
 			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:

@@ -206,7 +206,27 @@ int vl_pool_serve_requests(struct vl_pool *p, unsigned *released)
 	return 0;
 }
 
-int vl_vol_takeover(struct vl_vol *v, unsigned timeout_ms, struct vl_diag *d)
+/* Acquire, retrying every 2 ms for up to timeout_ms while the lease is held. */
+static int acquire_wait(struct vl_vol *v, unsigned timeout_ms, struct vl_diag *d)
+{
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct vl_diag d2 = {{0}};
+		int r = vl_vol_acquire(v, &d2);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		uint64_t ms = (uint64_t)(now.tv_sec - t0.tv_sec) * 1000 +
+			      (uint64_t)(now.tv_nsec - t0.tv_nsec) / 1000000;
+		if (r != -EBUSY || ms >= timeout_ms) {
+			if (r)
+				*d = d2;
+			return r;
+		}
+		usleep(2000);
+	}
+}
+
+int vl_vol_takeover(struct vl_vol *v, unsigned timeout_ms, unsigned flags, struct vl_diag *d)
 {
 	struct vl_pool *p = v->pool;
 	int r = vl_vol_acquire(v, d);
@@ -222,31 +242,36 @@ int vl_vol_takeover(struct vl_vol *v, unsigned timeout_ms, struct vl_diag *d)
 		holder = vh && !vl_slot_read(p, v->slot, vh, &copy) ? vh->owner_node : 0;
 	}
 	int s = msg_send(p, holder, VL_MSG_RELEASE, v);
-	if (s)
+	if (s && !(flags & VL_TAKEOVER_FORCE))
 		return vl_diag_set(d, -EBUSY,
 				   "volume '%s' is owned by the blade with host id %" PRIu64 " and "
 				   "cannot be asked to let go (%s): release it there",
 				   v->name, holder,
 				   s == -EOPNOTSUPP ? "message slots serve host ids 1-15" : strerror(-s));
-	struct timespec t0, now;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		usleep(2000);
-		struct vl_diag d2 = {{0}};
-		r = vl_vol_acquire(v, &d2);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		uint64_t ms = (uint64_t)(now.tv_sec - t0.tv_sec) * 1000 +
-			      (uint64_t)(now.tv_nsec - t0.tv_nsec) / 1000000;
-		if (r != -EBUSY || ms >= timeout_ms) {
-			if (r)
-				*d = d2;
-			return r == -EBUSY ? vl_diag_set(d, -EBUSY,
-							  "volume '%s': the blade with host id %" PRIu64
-							  " did not let go within %u ms",
-							  v->name, holder, timeout_ms)
-					   : r;
-		}
-	}
+	if (!s && (r = acquire_wait(v, timeout_ms, d)) != -EBUSY)
+		return r;
+	if (!(flags & VL_TAKEOVER_FORCE))
+		return vl_diag_set(d, -EBUSY,
+				   "volume '%s': the blade with host id %" PRIu64
+				   " did not let go within %u ms",
+				   v->name, holder, timeout_ms);
+	/* it does not answer: its node's sanlock kills the holder (a hung node is reset by
+	 * its watchdog before its lease can expire) */
+	vl_pool_finding(p, "volume %s: the blade with host id %" PRIu64 " did not let go; "
+			   "fencing it",
+			v->name, holder);
+	if (!p->sh.ops->request_force)
+		return vl_diag_set(d, -EOPNOTSUPP, "the lease provider cannot fence");
+	if ((r = p->sh.ops->request_force(p->sh.ctx, &l)))
+		return vl_diag_set(d, r, "volume '%s': fencing its owner (host id %" PRIu64
+					 ") failed: %s",
+				   v->name, holder, strerror(-r));
+	r = acquire_wait(v, timeout_ms, d);
+	return r == -EBUSY ? vl_diag_set(d, -EBUSY,
+					  "volume '%s': its owner (host id %" PRIu64 ") was told to "
+					  "die but the lease is not free yet; retry",
+					  v->name, holder)
+			   : r;
 }
 
 /* ---- converting a pool ---- */

@@ -288,8 +288,13 @@ bool vl_vol_owned(const struct vl_vol *vol);
 /* Take the volume from a live owner: acquire, and if another blade holds it, ask that
  * blade to let go through the pool's message slots (host ids 1-15; others must be
  * released by their own blade) and acquire as soon as it has, within timeout_ms.
- * -EBUSY (diag names the holder) when it did not let go in time. */
-int vl_vol_takeover(struct vl_vol *vol, unsigned timeout_ms, struct vl_diag *diag);
+ * -EBUSY (diag names the holder) when it did not let go in time.  With
+ * VL_TAKEOVER_FORCE an owner that did not let go is then fenced through the provider
+ * (sanlock: its process is killed) and the lease taken once free, within another
+ * timeout_ms. */
+enum { VL_TAKEOVER_FORCE = 1u << 0 };
+int vl_vol_takeover(struct vl_vol *vol, unsigned timeout_ms, unsigned flags,
+		    struct vl_diag *diag);
 /* Serve the requests other blades left in this blade's message slots: release each
  * volume asked for that this blade owns.  Call it often (every ~20 ms) on a serving
  * blade: it is one read of this blade's slots.  *released counts the volumes let go. */
