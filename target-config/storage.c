@@ -61,6 +61,46 @@ static int open_ro(const char *confdir, const char *name, struct vl_pool **pool,
 	return open_defined(confdir, name, VL_OPEN_RDONLY | VL_OPEN_NOLOCK, pool, d);
 }
 
+/* The config's members, read-only: a pool not defined here yet. */
+static int open_members_ro(const struct tconf_pool *tp, struct vl_pool **pool, struct vl_diag *d)
+{
+	return vl_pool_open((const char *const *)tp->members, tp->nr_members,
+			    VL_OPEN_RDONLY | VL_OPEN_NOLOCK, pool, d);
+}
+
+/* Every member of the config's pool is a member of a shared pool of that name, which
+ * another blade created: this blade adopts it (writes its definition), nothing else. */
+static bool adoptable(const struct tconf_pool *tp)
+{
+	struct vl_pool *pool;
+	struct vl_diag d;
+	if (!tp->shared || open_members_ro(tp, &pool, &d))
+		return false;
+	struct vl_pool_info pi;
+	struct vl_shared_info si;
+	vl_pool_get_info(pool, &pi);
+	vl_pool_shared_info(pool, &si);
+	bool ok = si.shared && !strcmp(pi.name, tp->name) && pi.nr_members == tp->nr_members;
+	vl_pool_close(pool);
+	return ok;
+}
+
+static int adopt_pool(const struct tconf_pool *tp, const char *confdir, struct vl_diag *d)
+{
+	struct vl_pool *pool;
+	int r = open_members_ro(tp, &pool, d);
+	if (r)
+		return r;
+	struct poolconf pc;
+	r = poolconf_from_pool(pool, &pc);
+	vl_pool_close(pool);
+	if (!r) {
+		r = poolconf_save(confdir, &pc, d);
+		poolconf_free(&pc);
+	}
+	return r;
+}
+
 int st_refresh(const struct tconf *c, const char *confdir, struct st_plan *p)
 {
 	for (size_t i = 0; i < c->nr_pools; i++) {
@@ -221,6 +261,11 @@ int st_plan(const struct tconf *c, const struct tconf_blade *local, const char *
 			plan_existing_shared(c, tp, confdir, e);
 			continue;
 		}
+		if (adoptable(tp)) {
+			if (!add(p, ST_ADOPT, i, 0))
+				return -ENOMEM;
+			continue;
+		}
 		for (size_t m = 0; m < tp->nr_members; m++) {
 			struct stat st;
 			struct vl_member_ident id;
@@ -252,15 +297,19 @@ int st_plan(const struct tconf *c, const struct tconf_blade *local, const char *
 		struct vl_diag d = {{0}};
 		struct vl_vol_info vi;
 		bool new_pool = false;
-		for (size_t i = 0; i < p->n; i++)
+		const struct tconf_pool *adopted = NULL;
+		for (size_t i = 0; i < p->n; i++) {
 			new_pool |= p->a[i].act == ST_POOL && !strcmp(c->pools[p->a[i].idx].name, tv->pool);
+			if (p->a[i].act == ST_ADOPT && !strcmp(c->pools[p->a[i].idx].name, tv->pool))
+				adopted = &c->pools[p->a[i].idx];
+		}
 		if (new_pool) {
 			/* the pool is created by this run */
 			if (!add(p, ST_VOLUME, v, tv->size))
 				return -ENOMEM;
 			continue;
 		}
-		int r = open_ro(confdir, tv->pool, &pool, &d);
+		int r = adopted ? open_members_ro(adopted, &pool, &d) : open_ro(confdir, tv->pool, &pool, &d);
 		if (r) {
 			tconf_err(e, c->file, tv->line, "[volume %s] pool %s: %s", tv->name, tv->pool, d.msg);
 			continue;
@@ -315,6 +364,11 @@ void st_plan_print(const struct tconf *c, const struct st_plan *p, FILE *f)
 					tp->lease_io_timeout);
 			else
 				fprintf(f, "  + pool %s (%zu member(s))\n", tp->name, tp->nr_members);
+			break;
+		case ST_ADOPT:
+			fprintf(f, "  + pool %s: the shared pool on its members (made by another blade) "
+				   "is defined here\n",
+				c->pools[a->idx].name);
 			break;
 		case ST_VOLUME:
 			fprintf(f, "  + volume %s/%s (%s, %s)\n", c->volumes[a->idx].pool,
@@ -518,6 +572,10 @@ int st_apply(const struct tconf *c, const char *confdir, struct st_plan *p, stru
 			if (!(r = create_pool(&c->pools[a->idx], confdir, &d)))
 				a->done = true;
 			break;
+		case ST_ADOPT:
+			if (!(r = adopt_pool(&c->pools[a->idx], confdir, &d)))
+				a->done = true;
+			break;
 		case ST_VOLUME:
 		case ST_GROW:
 			if (!(r = vol_change(p, confdir, &c->volumes[a->idx],
@@ -550,6 +608,9 @@ void st_undo(const struct tconf *c, const char *confdir, struct st_plan *p, stru
 			break;
 		case ST_MEMBER_FILE:
 			r = unlink(a->path) ? -errno : 0;
+			break;
+		case ST_ADOPT:
+			r = poolconf_remove(confdir, c->pools[a->idx].name);
 			break;
 		case ST_POOL: {
 			struct vl_pool *pool = cached(p, c->pools[a->idx].name);

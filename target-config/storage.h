@@ -15,7 +15,8 @@ struct vl_pool;
 
 /* BLADECONF: <confdir>/blade.conf names this blade and its sanlock host id (the local
  * blade of the file has a host_id that blade.conf does not say yet). */
-enum st_act { ST_BLADECONF, ST_MEMBER_FILE, ST_POOL, ST_VOLUME, ST_GROW };
+/* ST_ADOPT: a shared pool another blade created: its definition is written here */
+enum st_act { ST_BLADECONF, ST_MEMBER_FILE, ST_POOL, ST_ADOPT, ST_VOLUME, ST_GROW };
 
 struct st_action {
 	enum st_act act;

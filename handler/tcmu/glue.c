@@ -78,9 +78,14 @@ int vlun_status(int err, bool write, uint8_t *buf)
 		return TCMU_STS_RANGE;
 	case EROFS: /* DATA PROTECT, WRITE PROTECTED */
 		return sense(buf, 0x07, 0x27, 0x00);
+	case ESTALE:
+		/* another blade owns the volume: a write is retried (BUSY) while the runner
+		 * takes the volume over (lock); a read is refused at once like a Standby
+		 * port's (NOT READY, 04/0B), so an initiator's scan of a path that is not the
+		 * owner's fails fast instead of retrying for minutes */
+		return write ? TCMU_STS_BUSY : TCMU_STS_FENCED;
 	case ENOMEM:
 	case EAGAIN:
-	case ESTALE: /* another blade owns the volume (the caller tells the runner) */
 		return TCMU_STS_BUSY;
 	case EUCLEAN:
 	case EBADMSG:

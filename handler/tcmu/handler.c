@@ -441,8 +441,8 @@ static struct tcmur_handler vlun_handler;
  * owned by another blade: the runner learns it lost the lock, the initiator gets BUSY. */
 static int status_dev(struct tcmu_device *dev, uint8_t *sense, int err, bool write)
 {
-	if (err == -ESTALE)
-		tcmu_notify_lock_lost(dev);
+	if (err == -ESTALE && write)
+		tcmu_notify_lock_lost(dev); /* the next write runs the runner's lock()  */
 	return vlun_status(err, write, sense);
 }
 
@@ -484,7 +484,13 @@ static int vlun_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iove
 		     size_t cnt, size_t len, off_t off)
 {
 	struct vdev *v = vd(dev);
-	return finish(dev, cmd, status(cmd, vl_vol_readv(v->vol, iov, (int)cnt, (uint64_t)off), false));
+	int r = vl_vol_readv(v->vol, iov, (int)cnt, (uint64_t)off);
+	/* a read takes a volume nobody owns (no lease held anywhere: nothing to fight
+	 * over), never one a live blade owns: that only a write does (vlun_lock) */
+	struct vl_diag d;
+	if (r == -ESTALE && vl_vol_acquire(v->vol, &d) == 0)
+		r = vl_vol_readv(v->vol, iov, (int)cnt, (uint64_t)off);
+	return finish(dev, cmd, status(cmd, r, false));
 }
 
 static int vlun_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iovec *iov,

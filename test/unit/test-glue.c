@@ -67,6 +67,9 @@ static void errors_map_to_the_right_sense(void)
 	CHECK(vlun_status(-ERANGE, false, s) == TCMU_STS_RANGE);
 	CHECK(vlun_status(-EUCLEAN, false, s) == TCMU_STS_HW_ERR);
 	CHECK(vlun_status(-ENOMEM, true, s) == TCMU_STS_BUSY);
+	/* another blade owns the volume: writes retried, reads refused like a Standby port */
+	CHECK(vlun_status(-ESTALE, true, s) == TCMU_STS_BUSY);
+	CHECK(vlun_status(-ESTALE, false, s) == TCMU_STS_FENCED);
 	CHECK(vlun_status(-EROFS, true, s) == TCMU_STS_PASSTHROUGH_ERR && s[2] == 0x07 && s[12] == 0x27);
 	CHECK(vlun_miscompare(s, 0x01020304) == TCMU_STS_PASSTHROUGH_ERR);
 	CHECK(s[0] == 0xf0 && s[2] == 0x0e && s[12] == 0x1d && s[13] == 0);
