@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "vlun-blade.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -15,11 +16,45 @@ static pthread_mutex_t prov_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vl_lease_ops prov_ops;
 static void *prov_ctx;
 
+/* Is wdmd running on this node?  Without it (and sanlock -w 1) nothing resets a hung
+ * blade before its leases expire: after resuming it could write to volumes another
+ * blade has taken over (seen, ../shared/docs/sanlock.md). */
+static bool wdmd_runs(void)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return true; /* cannot tell: do not cry wolf */
+	bool found = false;
+	struct dirent *e;
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		char path[300], comm[32] = "";
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		FILE *f = fopen(path, "re");
+		if (f) {
+			found = fgets(comm, sizeof(comm), f) && !strcmp(comm, "wdmd\n");
+			fclose(f);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
 int blade_provider(const struct vl_lease_ops **ops, void **ctx)
 {
 	pthread_mutex_lock(&prov_lock);
+	bool first = !prov_ctx;
 	int r = prov_ctx ? 0 : vl_sanlock_provider(&prov_ops, &prov_ctx);
 	pthread_mutex_unlock(&prov_lock);
+	if (!r && first && !wdmd_runs() && !getenv("VLUN_NO_WATCHDOG_OK"))
+		fprintf(stderr,
+			"vlun: WARNING: no wdmd runs on this node. A shared pool needs wdmd and "
+			"sanlock with its watchdog (sanlock daemon -w 1): without them a hung blade "
+			"is not reset before its leases expire and, when it resumes, can write to "
+			"volumes another blade has taken over. Start them (systemctl start wdmd "
+			"sanlock; vlun installs a drop-in that runs sanlock with -w 1). See "
+			"docs/multi-blade.md.\n");
 	if (!r) {
 		*ops = &prov_ops;
 		*ctx = prov_ctx;

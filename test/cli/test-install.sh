@@ -23,6 +23,7 @@ exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' $u)
 t "the unit runs the installed vlun-config ($exe)" test -x "$D$exe"
 t "the unit starts after tcmu-runner" grep -q "^After=tcmu-runner.service" $u
 t "tcmu-runner drop-in sets VLUN_CONFIG_DIR" grep -q VLUN_CONFIG_DIR $D/lib/systemd/system/tcmu-runner.service.d/vlun.conf
+t "sanlock drop-in runs the daemon with its watchdog" grep -q "sanlock daemon -w 1" $D/lib/systemd/system/sanlock.service.d/vlun.conf
 command -v systemd-analyze >/dev/null && t "systemd-analyze verify accepts the unit" \
 	bash -c "systemd-analyze verify --root=$D $u 2>&1 | grep -v -e 'tcmu-runner.service' -e 'Failed to' -e 'not found' | (! grep -qi error)"
 echo "$fails failure(s)"

@@ -139,5 +139,17 @@ run 0 pool scan "$T/moved" && has "pool q"
 [ ! -e "$T/etc/pools/p0.conf" ] && passes=$((passes+1)) || { echo "FAIL: p0.conf left"; fails=$((fails+1)); }
 run 0 pool create p0 "$T/moved/d0"   # its members are free again
 
+# --- pool share: usage errors, no sanlock daemon here: refused, nothing changed ---
+run 0 --help && has "pool share NAME" && has "--host-id N"
+run 2 pool share p0 --groups 0 && has "invalid --groups '0'"
+run 2 pool share p0 --blades 2001 && has "invalid --blades"
+run 2 pool share p0 --io-timeout x && has "invalid --io-timeout"
+run 2 pool share p0 --thick && has "--thick does not apply to 'pool share'"
+run 2 --host-id 0 pool status p0 && has "invalid --host-id"
+run 3 pool share nosuch
+SANLOCK_RUN_DIR=$T/no-sanlock run 1 pool share p0 && has "writing the leases"
+run 0 --json pool status p0 && json .shared false
+VLUN_HOST_ID=abc run 2 vol create p0/x 4M && has "VLUN_HOST_ID='abc'"
+
 echo "$passes passed, $fails failed"
 [ "$fails" = 0 ]

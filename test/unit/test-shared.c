@@ -227,6 +227,23 @@ static uint32_t check_errors(struct vl_pool *p)
 	return res.errors - res.repaired;
 }
 
+/* A fresh shared pool open on both blades, vm1 created on a, seen and opened on both. */
+static void two_blades_one_volume(struct vl_pool **a, struct vl_pool **b, struct vl_vol **va,
+				  struct vl_vol **vb)
+{
+	new_pool();
+	share();
+	*a = open_blade(&blade_a);
+	*b = open_blade(&blade_b);
+	struct vl_diag d;
+	bool changed;
+	CHECK_OK(vl_vol_create(*a, "vm1", 16 * MB, NULL, &d));
+	CHECK_OK(vl_pool_poll(*b, &changed));
+	CHECK(changed);
+	CHECK_OK(vl_vol_open(*a, "vm1", va, &d));
+	CHECK_OK(vl_vol_open(*b, "vm1", vb, &d));
+}
+
 /* ---- tests ---- */
 
 static void share_converts_a_pool_and_plain_opens_are_refused(void)
@@ -380,17 +397,10 @@ static void a_crash_during_share_leaves_a_whole_pool(void)
 
 static void only_the_owner_does_io_and_epochs_grow(void)
 {
-	new_pool();
-	share();
-	struct vl_pool *a = open_blade(&blade_a), *b = open_blade(&blade_b);
-	struct vl_diag d;
-	CHECK_OK(vl_vol_create(a, "vm1", 16 * MB, NULL, &d));
-	bool changed;
-	CHECK_OK(vl_pool_poll(b, &changed));
-	CHECK(changed);
+	struct vl_pool *a, *b;
 	struct vl_vol *va, *vb;
-	CHECK_OK(vl_vol_open(a, "vm1", &va, &d));
-	CHECK_OK(vl_vol_open(b, "vm1", &vb, &d));
+	struct vl_diag d;
+	two_blades_one_volume(&a, &b, &va, &vb);
 	VL_ALIGNED_BUF(buf, MB);
 	fill_tag(buf, MB, 1, 1);
 	CHECK_RC(vl_vol_write(va, buf, MB, 0, 0), -ESTALE);
@@ -436,16 +446,10 @@ static void only_the_owner_does_io_and_epochs_grow(void)
 
 static void a_stale_owner_is_fenced_at_commit(void)
 {
-	new_pool();
-	share();
-	struct vl_pool *a = open_blade(&blade_a), *b = open_blade(&blade_b);
-	struct vl_diag d;
-	CHECK_OK(vl_vol_create(a, "vm1", 16 * MB, NULL, &d));
-	bool changed;
-	CHECK_OK(vl_pool_poll(b, &changed));
+	struct vl_pool *a, *b;
 	struct vl_vol *va, *vb;
-	CHECK_OK(vl_vol_open(a, "vm1", &va, &d));
-	CHECK_OK(vl_vol_open(b, "vm1", &vb, &d));
+	struct vl_diag d;
+	two_blades_one_volume(&a, &b, &va, &vb);
 	CHECK_OK(vl_vol_acquire(va, &d));
 	VL_ALIGNED_BUF(buf, MB);
 	fill_tag(buf, MB, 5, 1);
@@ -509,16 +513,10 @@ static void *serve(void *arg)
 
 static void a_live_owner_lets_go_when_asked(void)
 {
-	new_pool();
-	share();
-	struct vl_pool *a = open_blade(&blade_a), *b = open_blade(&blade_b);
-	struct vl_diag d;
-	CHECK_OK(vl_vol_create(a, "vm1", 16 * MB, NULL, &d));
-	bool changed;
-	CHECK_OK(vl_pool_poll(b, &changed));
+	struct vl_pool *a, *b;
 	struct vl_vol *va, *vb;
-	CHECK_OK(vl_vol_open(a, "vm1", &va, &d));
-	CHECK_OK(vl_vol_open(b, "vm1", &vb, &d));
+	struct vl_diag d;
+	two_blades_one_volume(&a, &b, &va, &vb);
 	CHECK_OK(vl_vol_acquire(va, &d));
 	VL_ALIGNED_BUF(buf, MB);
 	/* nobody serves A's requests: B's takeover times out, A keeps the volume */
