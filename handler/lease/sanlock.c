@@ -77,23 +77,27 @@ struct sl_nopipe {
 	bool was_pending;
 };
 
+/* Sets only_pipe to just SIGPIPE; whether a SIGPIPE is pending (thread or process). */
+static bool sl_pipe_pending(sigset_t *only_pipe)
+{
+	sigset_t pending;
+	sigemptyset(only_pipe);
+	sigaddset(only_pipe, SIGPIPE);
+	sigpending(&pending);
+	return sigismember(&pending, SIGPIPE) == 1;
+}
+
 static void sl_nopipe_begin(struct sl_nopipe *p)
 {
-	sigset_t only_pipe, pending;
-	sigemptyset(&only_pipe);
-	sigaddset(&only_pipe, SIGPIPE);
-	sigpending(&pending);
-	p->was_pending = sigismember(&pending, SIGPIPE) == 1;
+	sigset_t only_pipe;
+	p->was_pending = sl_pipe_pending(&only_pipe);
 	pthread_sigmask(SIG_BLOCK, &only_pipe, &p->old);
 }
 
 static void sl_nopipe_end(struct sl_nopipe *p)
 {
-	sigset_t only_pipe, pending;
-	sigemptyset(&only_pipe);
-	sigaddset(&only_pipe, SIGPIPE);
-	sigpending(&pending);
-	if (!p->was_pending && sigismember(&pending, SIGPIPE) == 1) {
+	sigset_t only_pipe;
+	if (!p->was_pending && sl_pipe_pending(&only_pipe)) {
 		const struct timespec now = {0, 0};
 		while (sigtimedwait(&only_pipe, NULL, &now) < 0 && errno == EINTR)
 			;
@@ -194,6 +198,22 @@ static int sl_errno(int rv)
 		return sl_daemon_missing() ? -ENOTCONN : -ENOENT;
 	}
 	return rv <= SANLK_ERROR ? -EIO : rv; /* any other sanlock code; errnos as they are */
+}
+
+/* The result of a sanlock call: 0 if it succeeded, else log "WHAT: RV TEXT" (WHAT made
+ * from fmt) and return rv as -errno. */
+__attribute__((format(printf, 3, 4)))
+static int sl_check(const struct vl_sanlock *s, int rv, const char *fmt, ...)
+{
+	if (rv >= 0)
+		return 0;
+	char what[512]; /* as long as sl_log's message: that cuts the same text short */
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	sl_log(s, "%s: %d %s", what, rv, sl_str(rv));
+	return sl_errno(rv);
 }
 
 /* ---- building the requests ---- */
@@ -347,12 +367,8 @@ static int sl_format_space(void *ctx, const struct vl_lease_space *ls)
 	sl.flags = SL_LS_FLAGS;
 	/* io_timeout goes on disk too: joining waits according to the on-disk value */
 	rv = sanlock_write_lockspace(&sl, (int)ls->max_hosts, 0, ls->io_timeout);
-	if (rv < 0) {
-		sl_log(s, "write lockspace %s at %s:%llu: %d %s", ls->name, ls->path,
-		       (unsigned long long)ls->offset, rv, sl_str(rv));
-		return sl_errno(rv);
-	}
-	return 0;
+	return sl_check(s, rv, "write lockspace %s at %s:%llu", ls->name, ls->path,
+			(unsigned long long)ls->offset);
 }
 
 static int sl_format_lease(void *ctx, const struct vl_lease *l)
@@ -366,12 +382,8 @@ static int sl_format_lease(void *ctx, const struct vl_lease *l)
 	res.r.flags = SL_RES_FLAGS;
 	/* num_hosts 0: every host id the 1 MiB area allows (2000) may take it */
 	rv = sanlock_write_resource(&res.r, 0, 0, 0);
-	if (rv < 0) {
-		sl_log(s, "write lease %s/%s at %s:%llu: %d %s", l->space, l->name, l->path,
-		       (unsigned long long)l->offset, rv, sl_str(rv));
-		return sl_errno(rv);
-	}
-	return 0;
+	return sl_check(s, rv, "write lease %s/%s at %s:%llu", l->space, l->name, l->path,
+			(unsigned long long)l->offset);
 }
 
 static int sl_join(void *ctx, const struct vl_lease_space *ls)
@@ -409,12 +421,9 @@ static int sl_leave(void *ctx, const struct vl_lease_space *ls)
 	rv = sanlock_rem_lockspace(&sl, SANLK_REM_UNUSED);
 	if (rv == -ENOENT || rv == -EINPROGRESS) /* not joined / being left already */
 		return 0;
-	if (rv < 0) {
-		if (rv != -EBUSY)
-			sl_log(s, "leave lockspace %s: %d %s", ls->name, rv, sl_str(rv));
-		return sl_errno(rv);
-	}
-	return 0;
+	if (rv == -EBUSY) /* a lease is held (see above): an answer, not a failure to log */
+		return rv;
+	return sl_check(s, rv, "leave lockspace %s", ls->name);
 }
 
 /* Who holds res on disk: host id (0 = nobody) and the lease's version. */
@@ -527,11 +536,7 @@ static int sl_request_force(void *ctx, const struct vl_lease *l)
 		return 0;
 	if (rv == -ENOSPC) /* the request travels in our lockspace renewals: not joined */
 		return -ENOTCONN;
-	if (rv < 0) {
-		sl_log(s, "request force %s/%s: %d %s", l->space, l->name, rv, sl_str(rv));
-		return sl_errno(rv);
-	}
-	return 0;
+	return sl_check(s, rv, "request force %s/%s", l->space, l->name);
 }
 
 static int sl_holder(void *ctx, const struct vl_lease *l, uint64_t *holder, uint64_t *version)
@@ -569,9 +574,9 @@ static int sl_hosts(void *ctx, const struct vl_lease_space *ls, uint64_t *alive,
 		free(hss);
 		if (rv == -ENOENT) /* not joined */
 			return -ENOTCONN;
-		if (rv != -EAGAIN) /* -EAGAIN: joined, but no look at the others yet */
-			sl_log(s, "hosts of %s: %d %s", ls->name, rv, sl_str(rv));
-		return sl_errno(rv);
+		if (rv == -EAGAIN) /* joined, but no look at the others yet */
+			return rv;
+		return sl_check(s, rv, "hosts of %s", ls->name);
 	}
 	if (n > 0 && !hss)
 		return -ENOMEM;

@@ -252,31 +252,21 @@ static void cmd_threads(struct blade *b, const char *mb0s, int n)
 	       rv ? what : "done");
 }
 
-/* the commands that take a lease and nothing else */
-static bool lease_cmd(struct blade *b, const char *cmd, const struct vl_lease *l)
+/* the commands that take the lockspace (l NULL) or a lease (l) and nothing else */
+static bool simple_cmd(struct blade *b, const char *cmd, const struct vl_lease *l)
 {
-	int (*fn)(void *, const struct vl_lease *) =
-		!strcmp(cmd, "format-lease") ? b->ops.format_lease :
-		!strcmp(cmd, "release")      ? b->ops.release :
-		!strcmp(cmd, "force")        ? b->ops.request_force : NULL;
-	if (!fn)
-		return false;
-	double t = now_ms();
-	int rv = fn(b->ctx, l);
-	reply_rc(rv, now_ms() - t);
-	return true;
-}
-
-static bool space_cmd(struct blade *b, const char *cmd)
-{
-	int (*fn)(void *, const struct vl_lease_space *) =
+	int (*space_fn)(void *, const struct vl_lease_space *) = l ? NULL :
 		!strcmp(cmd, "format-space") ? b->ops.format_space :
 		!strcmp(cmd, "join")         ? b->ops.join :
 		!strcmp(cmd, "leave")        ? b->ops.leave : NULL;
-	if (!fn)
+	int (*lease_fn)(void *, const struct vl_lease *) = !l ? NULL :
+		!strcmp(cmd, "format-lease") ? b->ops.format_lease :
+		!strcmp(cmd, "release")      ? b->ops.release :
+		!strcmp(cmd, "force")        ? b->ops.request_force : NULL;
+	if (!space_fn && !lease_fn)
 		return false;
 	double t = now_ms();
-	int rv = fn(b->ctx, &b->ls);
+	int rv = l ? lease_fn(b->ctx, l) : space_fn(b->ctx, &b->ls);
 	reply_rc(rv, now_ms() - t);
 	return true;
 }
@@ -295,7 +285,7 @@ static bool run(struct blade *b, char *line)
 		return false;
 	else if (!strcmp(cmd, "pid"))
 		printf("rc=0 pid=%d\n", (int)getpid());
-	else if (space_cmd(b, cmd))
+	else if (simple_cmd(b, cmd, NULL))
 		;
 	else if (!strcmp(cmd, "hosts"))
 		cmd_hosts_wait(b, 0, 0);
@@ -305,7 +295,7 @@ static bool run(struct blade *b, char *line)
 		cmd_threads(b, a1, (int)strtol(a2, NULL, 10));
 	else if (parse_lease(b, a1, a2, &l))
 		printf("rc=%d err=EINVAL (unknown command or bad lease: %s)\n", -EINVAL, cmd);
-	else if (lease_cmd(b, cmd, &l))
+	else if (simple_cmd(b, cmd, &l))
 		;
 	else if (!strcmp(cmd, "acquire"))
 		cmd_acquire(b, &l);

@@ -14,6 +14,11 @@ fi
 fail=0
 ok() { echo "ok - $*"; }
 bad() { echo "FAIL - $*"; fail=1; }
+dump() { sed 's/^/#   /' "$1"; } # FILE: shown as comment lines
+wait_exit() { # TENTHS PID...: wait up to TENTHS tenths of a second for them to exit
+	local n=$1; shift
+	for _ in $(seq "$n"); do kill -0 "$@" 2>/dev/null || break; sleep 0.1; done
+}
 command -v sanlock >/dev/null || { bad "no sanlock program: tools/install-deps.sh test"; exit 1; }
 
 base=${VLUN_TEST_TMPDIR:-/var/tmp}
@@ -38,7 +43,7 @@ spawn() { # STDIN STDOUT STDERR COMMAND... (output appended)
 
 # ---- cleanup: agents, then daemons (by their pids), then the directory ----
 cleanup() {
-	local a d helper
+	local a d
 	for a in "${!PID[@]}"; do
 		kill -CONT "${PID[$a]}" 2>/dev/null
 		kill -KILL "${PID[$a]}" 2>/dev/null
@@ -49,11 +54,10 @@ cleanup() {
 		SANLOCK_RUN_DIR=$T/run$d timeout 10 sanlock client shutdown -f 1 >/dev/null 2>&1
 	done
 	for d in "${!DPID[@]}"; do
-		for _ in $(seq 50); do kill -0 "${DPID[$d]}" 2>/dev/null || break; sleep 0.1; done
+		wait_exit 50 "${DPID[$d]}"
 		if kill -0 "${DPID[$d]}" 2>/dev/null; then
 			echo "# daemon $d did not shut down: killing it"
-			helper=$(pgrep -P "${DPID[$d]}")
-			kill -KILL "${DPID[$d]}" $helper 2>/dev/null
+			kill_daemon "$d" 2>/dev/null
 		fi
 		wait "${DWPID[$d]}" 2>/dev/null
 	done
@@ -90,7 +94,7 @@ start_daemon() { # NAME
 		sleep 0.1
 	done
 	bad "sanlock daemon $d did not start; its log:"
-	sed 's/^/#   /' "$T/daemon$d.log"
+	dump "$T/daemon$d.log"
 	exit 1
 }
 kill_daemon() { # NAME: SIGKILL, as a crash would
@@ -126,7 +130,7 @@ quit_agent() { # NAME: ask it to exit (kill it if it does not within 10 s); stat
 	local a=$1 p=${PID[$1]:-}
 	[ -n "$p" ] || p=$(pgrep -P "${WPID[$a]}") # it never told its pid
 	[ -z "${DEAD[$a]:-}" ] && echo quit >&"${IN[$a]}"
-	for _ in $(seq 100); do kill -0 $p 2>/dev/null || break; sleep 0.1; done
+	wait_exit 100 $p
 	kill -KILL $p 2>/dev/null
 	end_agent "$a"
 }
@@ -139,7 +143,7 @@ ask() { # AGENT COMMAND...: the reply in R (fields: val KEY)
 		echo "$*" >&"${IN[$a]}"
 		if ! read -r -t 30 R <&"${OUT[$a]}"; then
 			R="rc=timeout" DEAD[$a]=1
-			echo "# $a: no reply to '$*'; its stderr:"; sed 's/^/#   /' "$T/$a.err"
+			echo "# $a: no reply to '$*'; its stderr:"; dump "$T/$a.err"
 		fi
 	fi
 	echo "# $a: $* -> $R"
@@ -148,6 +152,13 @@ val() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<" $R"; }
 rc_is() { [ "$(val rc)" = "$1" ]; }
 ms_of() { local m; m=$(val ms); echo "${m%.*}"; }
 EBUSY=-16 EAGAIN=-11 ENOENT=-2 ENOTCONN=-107 EUCLEAN=-117
+# AGENT SECONDS OLD MAX_MS: acquire-retry L for up to SECONDS; true if it got L at a
+# version above OLD in under MAX_MS.  The version in ver, the time taken in took.
+retake() {
+	ask "$1" acquire-retry vol-1 1 "$2"
+	ver=$(val version) took=$(ms_of)
+	rc_is 0 && [ "${ver:-0}" -gt "$3" ] && [ "$took" -lt "$4" ]
+}
 
 # Lease layout on the shared disk (MiB): lockspace 0, L 1, M 2 (bench), H 3 (hand-over),
 # t-0..t-8 20..28 (threads); 10 is left unformatted.
@@ -234,12 +245,10 @@ rc_is $ENOENT && ok "acquire with another lease's name at its offset: -ENOENT" |
 
 # ---- the holder's process dies: its daemon releases at once ----
 kill -KILL "${PID[b1]}"; end_agent b1
-ask a1 acquire-retry vol-1 1 10
-v3=$(val version) kill_ms=$(ms_of)
-rc_is 0 && [ "${v3:-0}" -gt "$v2" ] && [ "$kill_ms" -lt 5000 ] &&
-	ok "B's holder killed: A acquires in $kill_ms ms (version $v3)" ||
+retake a1 10 "$v2" 5000 && ok "B's holder killed: A acquires in $took ms (version $ver)" ||
 	bad "A's acquire after B's holder was killed: $R"
-echo "figure: sanlock acquire after holder killed ms: $kill_ms"
+v3=$ver
+echo "figure: sanlock acquire after holder killed ms: $took"
 
 # ---- the holder's daemon crashes: -EAGAIN until it is back, then at once ----
 start_agent b2 B 2
@@ -256,10 +265,8 @@ start_daemon A
 start_agent a1 A 1
 ask a1 join
 rc_is 0 && ok "A's daemon restarted: A rejoins in $(ms_of) ms" || bad "A's rejoin: $R"
-ask b2 acquire-retry vol-1 1 10
-v3b=$(val version)
-rc_is 0 && [ "${v3b:-0}" -gt "$v3" ] && [ "$(ms_of)" -lt 3000 ] &&
-	ok "B takes L from the dead generation of host 1 in $(ms_of) ms (version $v3b)" ||
+retake b2 10 "$v3" 3000 &&
+	ok "B takes L from the dead generation of host 1 in $took ms (version $ver)" ||
 	bad "B's acquire after A rejoined: $R"
 ask b2 release vol-1 1
 
@@ -302,12 +309,9 @@ rc_is $EBUSY && [ "$(val holder)" = 1 ] &&
 	ok "the stopped holder still holds L: -EBUSY, holder 1" || bad "acquire vs the stopped holder: $R"
 ask b2 force vol-1 1
 rc_is 0 && ok "B's request_force returns 0" || bad "request_force: $R"
-ask b2 acquire-retry vol-1 1 15
-v5=$(val version) force_ms=$(ms_of)
-rc_is 0 && [ "${v5:-0}" -gt "$v4" ] && [ "$force_ms" -lt 10000 ] &&
-	ok "B acquires $force_ms ms after request_force (version $v5 > $v4)" ||
+retake b2 15 "$v4" 10000 && ok "B acquires $took ms after request_force (version $ver > $v4)" ||
 	bad "B's acquire after request_force: $R"
-echo "figure: sanlock request_force to acquire ms: $force_ms"
+echo "figure: sanlock request_force to acquire ms: $took"
 end_agent a2
 [ $st = 137 ] && ok "the stopped holder was killed with SIGKILL by its daemon" ||
 	bad "the stopped holder: exit status $st (not 137 = SIGKILL)"
@@ -328,12 +332,12 @@ rc_is 0 && ok "leaving again returns 0" || bad "leave again: $R"
 for a in a1 b2; do
 	quit_agent "$a"
 	if [ $st != 0 ]; then
-		bad "agent $a exited $st; its stderr:"; sed 's/^/#   /' "$T/$a.err"
+		bad "agent $a exited $st; its stderr:"; dump "$T/$a.err"
 	fi
 done
 for d in A B; do
 	if ! kill -0 "${DPID[$d]}" 2>/dev/null; then
-		bad "daemon $d died during the test; its log:"; sed 's/^/#   /' "$T/daemon$d.log"
+		bad "daemon $d died during the test; its log:"; dump "$T/daemon$d.log"
 	fi
 done
 [ $fail = 0 ] && echo "# all passed" || echo "# some checks FAILED"
