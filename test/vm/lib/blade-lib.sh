@@ -153,3 +153,38 @@ blade_collect_logs() {
 	done
 	return 0
 }
+
+# blade_conf FILE IQN POOL [SECTION]... : a vlun.conf for both blades - the target (demo
+# mode), blades a and b (each its own portal, TPG and sanlock host id) and the shared
+# pool POOL on the pool disks - then the given [volume]/[export] sections
+blade_conf() {
+	local file=$1 iqn=$2 pool=$3 d; shift 3
+	d=($(blade_disks))
+	cat >$file.tmp <<C
+[vlun]
+version = 1
+[target]
+iqn = $iqn
+demo_mode = yes
+[blade a]
+tpg = 1
+portals = 169.254.0.1:3260
+host = blade-a
+host_id = 1
+[blade b]
+tpg = 2
+portals = 169.254.0.2:3260
+host = blade-b
+host_id = 2
+[pool $pool]
+members = ${d[0]} ${d[1]}
+extent_size = 1M
+shared = yes
+lease_io_timeout = $VLUN_IO_TIMEOUT
+max_blades = 8
+max_volumes = 8
+C
+	local sec
+	for sec in "$@"; do printf '%s\n' "$sec" >>$file.tmp; done
+	mv $file.tmp $file
+}

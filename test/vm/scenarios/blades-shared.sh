@@ -13,52 +13,12 @@ ROUNDS=${1:-10}
 VC="$VLUN_BUILD/tools/vlun-config/vlun-config"
 TIQN=iqn.2026-11.org.vlun:blades
 me=$VLUN_BLADE peer=$VLUN_PEER
-D=($(blade_disks))
 export VLUN_HOST_ID=$VLUN_BLADE_ID  # tcmu-runner and vlunctl: this blade's sanlock host id
 CONF=$VLUN_SHARED/vlun.conf
 
-write_conf() { # write_conf [EXTRA-SECTION]...
-	cat >$CONF.tmp <<C
-[vlun]
-version = 1
-[target]
-iqn = $TIQN
-demo_mode = yes
-[blade a]
-tpg = 1
-portals = 169.254.0.1:3260
-host = blade-a
-host_id = 1
-[blade b]
-tpg = 2
-portals = 169.254.0.2:3260
-host = blade-b
-host_id = 2
-[pool shp]
-members = ${D[0]} ${D[1]}
-extent_size = 1M
-shared = yes
-lease_io_timeout = $VLUN_IO_TIMEOUT
-max_blades = 8
-max_volumes = 8
-[volume vm1]
-pool = shp
-size = 96M
-[volume vm2]
-pool = shp
-size = 96M
-[export vm1]
-volume = vm1
-lun = 0
-owner = a
-[export vm2]
-volume = vm2
-lun = 1
-owner = b
-C
-	for s in "$@"; do printf '%s\n' "$s" >>$CONF.tmp; done
-	mv $CONF.tmp $CONF
-}
+VOLS=($'[volume vm1]\npool = shp\nsize = 96M' $'[volume vm2]\npool = shp\nsize = 96M'
+      $'[export vm1]\nvolume = vm1\nlun = 0\nowner = a' $'[export vm2]\nvolume = vm2\nlun = 1\nowner = b')
+write_conf() { blade_conf $CONF $TIQN shp "${VOLS[@]}" "$@"; } # write_conf [EXTRA-SECTION]...
 
 check "wdmd and sanlock (-w 1) started" blade_start_sanlock
 check "LIO and tcmu-runner started" vm_start_target
@@ -96,6 +56,8 @@ tail -5 /tmp/fio.out
 check "fio with crc32c verification through blade $me on its own volume (both blades at once)" test $rc = 0
 figure "fio write+verify 80M through blade $me s: $(since $t0)"
 barrier fio-done
+check "vlunctl pool status shows both blades alive in the lockspace" sh -c \
+	"$VLUNCTL --json pool status shp | jq -e '.sharing.blades_alive == [1, 2]' >/dev/null"
 check "vlunctl pool check shp from blade $me is clean" $VLUNCTL pool check shp
 peer_put check.$me done
 n=$($VLUNCTL --json pool check shp 2>/dev/null | jq -r '.problems - .repaired') || true
