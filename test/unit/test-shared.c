@@ -244,20 +244,30 @@ static void two_blades_one_volume(struct vl_pool **a, struct vl_pool **b, struct
 	CHECK_OK(vl_vol_open(*b, "vm1", vb, &d));
 }
 
-/* ---- tests ---- */
-
-static void share_converts_a_pool_and_plain_opens_are_refused(void)
+/* A fresh single-blade pool with vm1 (8 MiB) holding 1 MiB of tag (t, t) at off. */
+static struct vl_pool *plain_pool_with_vm1(uint32_t t, uint64_t off)
 {
 	new_pool();
 	struct vl_pool *p = open_plain();
 	struct vl_diag d;
-	CHECK_OK(vl_vol_create(p, "vm1", 8 * MB, NULL, &d));
 	struct vl_vol *v;
+	CHECK_OK(vl_vol_create(p, "vm1", 8 * MB, NULL, &d));
 	CHECK_OK(vl_vol_open(p, "vm1", &v, &d));
-	VL_ALIGNED_BUF(buf, 1 * MB);
-	fill_tag(buf, MB, 7, 1);
-	CHECK_OK(vl_vol_write(v, buf, MB, 0, 0));
+	VL_ALIGNED_BUF(buf, MB);
+	fill_tag(buf, MB, t, t);
+	CHECK_OK(vl_vol_write(v, buf, MB, off, 0));
 	vl_vol_close(v);
+	return p;
+}
+
+/* ---- tests ---- */
+
+static void share_converts_a_pool_and_plain_opens_are_refused(void)
+{
+	struct vl_pool *p = plain_pool_with_vm1(7, 0);
+	struct vl_diag d;
+	struct vl_vol *v;
+	VL_ALIGNED_BUF(buf, MB);
 	CHECK_OK(vl_pool_share(p, &share_small, &fake_ops, NULL, &d));
 	CHECK_RC(vl_pool_share(p, &share_small, &fake_ops, NULL, &d), -EEXIST);
 	vl_pool_close(p);
@@ -292,7 +302,7 @@ static void share_converts_a_pool_and_plain_opens_are_refused(void)
 	CHECK_OK(vl_vol_acquire(v, &d));
 	memset(buf, 0, MB);
 	CHECK_OK(vl_vol_read(v, buf, MB, 0));
-	CHECK(tag_is(buf, MB, 7, 1));
+	CHECK(tag_is(buf, MB, 7, 7));
 	vl_vol_close(v);
 	CHECK_RC(vl_pool_add_member(p, tu_file(5, MSIZE), &d), -EOPNOTSUPP);
 	vl_pool_close(p);
@@ -339,16 +349,10 @@ static void copy_file(const char *from, const char *to)
 
 static void a_crash_during_share_leaves_a_whole_pool(void)
 {
-	new_pool();
-	struct vl_pool *p = open_plain();
+	struct vl_pool *p = plain_pool_with_vm1(3, 2 * MB);
 	struct vl_diag d;
-	CHECK_OK(vl_vol_create(p, "vm1", 8 * MB, NULL, &d));
 	struct vl_vol *v;
-	CHECK_OK(vl_vol_open(p, "vm1", &v, &d));
 	VL_ALIGNED_BUF(buf, MB);
-	fill_tag(buf, MB, 3, 3);
-	CHECK_OK(vl_vol_write(v, buf, MB, 2 * MB, 0));
-	vl_vol_close(v);
 	vl_pool_close(p);
 	char saved[2][300];
 	for (int i = 0; i < 2; i++) {

@@ -899,9 +899,20 @@ int vl_vol_delete(struct vl_pool *p, const char *name, struct vl_diag *d)
 
 static int vol_resize(struct vl_pool *p, struct vl_vol *v, const char *name, uint64_t size,
 		      bool allow_shrink, struct vl_diag *d);
+static int vol_rename(struct vl_pool *p, struct vl_vol *v, const char *newname,
+		      struct vl_diag *d);
 
-int vl_vol_resize(struct vl_pool *p, const char *name, uint64_t size, bool allow_shrink,
-		  struct vl_diag *d)
+/* A change of one volume: resize (newname NULL) or rename.  In a shared pool it runs
+ * under the pool lease and the volume's lease (held already where it is served). */
+struct vol_op {
+	const char *verb;
+	uint64_t size;
+	bool allow_shrink;
+	const char *newname;
+};
+
+static int vol_change(struct vl_pool *p, const char *name, const struct vol_op *op,
+		      struct vl_diag *d)
 {
 	VL_LOCK_SCOPE(&p->lock);
 	int r = admin_ok(p, d);
@@ -910,13 +921,21 @@ int vl_vol_resize(struct vl_pool *p, const char *name, uint64_t size, bool allow
 	struct vl_vol *v = admin_vol(p, name, d, &r);
 	bool took = false;
 	if (v && !(r = admin_lease(v, &took, d)))
-		r = vol_resize(p, v, name, size, allow_shrink, d);
+		r = op->newname ? vol_rename(p, v, op->newname, d)
+				: vol_resize(p, v, name, op->size, op->allow_shrink, d);
 	if (v)
 		admin_unlease(v, took);
 	char what[80];
-	snprintf(what, sizeof(what), "resize %s", name);
+	snprintf(what, sizeof(what), "%s %s", op->verb, name);
 	vl_admin_end(p, what, r == 0);
 	return r;
+}
+
+int vl_vol_resize(struct vl_pool *p, const char *name, uint64_t size, bool allow_shrink,
+		  struct vl_diag *d)
+{
+	struct vol_op op = {.verb = "resize", .size = size, .allow_shrink = allow_shrink};
+	return vol_change(p, name, &op, d);
 }
 
 static int vol_resize(struct vl_pool *p, struct vl_vol *v, const char *name, uint64_t size,
@@ -970,25 +989,10 @@ static int vol_resize(struct vl_pool *p, struct vl_vol *v, const char *name, uin
 	return 0;
 }
 
-static int vol_rename(struct vl_pool *p, struct vl_vol *v, const char *newname,
-		      struct vl_diag *d);
-
 int vl_vol_rename(struct vl_pool *p, const char *name, const char *newname, struct vl_diag *d)
 {
-	VL_LOCK_SCOPE(&p->lock);
-	int r = admin_ok(p, d);
-	if (r || (r = vl_admin_begin(p, d)))
-		return r;
-	struct vl_vol *v = admin_vol(p, name, d, &r);
-	bool took = false;
-	if (v && !(r = admin_lease(v, &took, d)))
-		r = vol_rename(p, v, newname, d);
-	if (v)
-		admin_unlease(v, took);
-	char what[80];
-	snprintf(what, sizeof(what), "rename %s", name);
-	vl_admin_end(p, what, r == 0);
-	return r;
+	struct vol_op op = {.verb = "rename", .newname = newname};
+	return vol_change(p, name, &op, d);
 }
 
 static int vol_rename(struct vl_pool *p, struct vl_vol *v, const char *newname,
