@@ -160,7 +160,8 @@ blade_collect_logs() {
 blade_conf() {
 	local file=$1 iqn=$2 pool=$3 d; shift 3
 	d=($(blade_disks))
-	cat >$file.tmp <<C
+	local tmp=$file.tmp.$VLUN_BLADE # both blades may write it at once
+	cat >$tmp <<C
 [vlun]
 version = 1
 [target]
@@ -185,6 +186,6 @@ max_blades = 8
 max_volumes = 8
 C
 	local sec
-	for sec in "$@"; do printf '%s\n' "$sec" >>$file.tmp; done
-	mv $file.tmp $file
+	for sec in "$@"; do printf '%s\n' "$sec" >>$tmp; done
+	mv $tmp $file
 }
