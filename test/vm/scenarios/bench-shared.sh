@@ -15,6 +15,7 @@ for i in $(seq 50); do sanlock client status >/dev/null 2>&1 && break; sleep 0.1
 export VLUN_HOST_ID=1 VLUN_NO_WATCHDOG_OK=1
 kill $RUNNER_PID; while kill -0 $RUNNER_PID 2>/dev/null; do sleep 0.1; done
 vm_start_runner
+modprobe loop 2>/dev/null
 L=()
 for n in s0 s1 plain0 plain1 ib; do
 	truncate -s 256M /var/lib/vlun/$n.img
