@@ -141,7 +141,6 @@ struct vl_shared {
 	uint32_t nr_held;
 	uint64_t change_seq;              /* change record generation last acted on */
 	pthread_mutex_t ag_lock;          /* one allocation-group acquisition at a time */
-	bool joined;
 	/* message slots (host ids 1..VL_MSG_HOSTS): last sequence sent to / seen from */
 	pthread_mutex_t msg_lock;
 	uint64_t msg_sent[VL_MSG_HOSTS + 1];

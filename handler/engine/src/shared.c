@@ -386,8 +386,8 @@ int vl_shared_open(struct vl_pool *p, const struct vl_pool_open_opts *o, struct 
 {
 	const struct vl_sb_shared *x = &p->sb.shared;
 	const struct vl_lease_ops *ops = o->lease;
-	if (!ops || !ops->join || !ops->leave || !ops->acquire || !ops->release)
-		return vl_diag_set(d, -EINVAL, "the lease provider lacks join/leave/acquire/release");
+	if (!ops || !ops->join || !ops->acquire || !ops->release)
+		return vl_diag_set(d, -EINVAL, "the lease provider lacks join/acquire/release");
 	if (o->host_id == 0 || o->host_id > x->max_hosts)
 		return vl_diag_set(d, -EINVAL,
 				   "host id %" PRIu64 " is out of range: pool %s takes blades "
@@ -409,7 +409,6 @@ int vl_shared_open(struct vl_pool *p, const struct vl_pool_open_opts *o, struct 
 				   " (%s): is sanlock running (systemctl start wdmd sanlock) and "
 				   "is another blade using this host id?",
 				   p->sb.pool_name, o->host_id, strerror(-r));
-	sh->joined = true;
 	if ((r = msg_init(p)))
 		return vl_diag_set(d, r, "pool %s: cannot read the message slots: %s",
 				   p->sb.pool_name, strerror(-r));
@@ -436,7 +435,7 @@ void vl_shared_close(struct vl_pool *p)
 	/* The lockspace is the blade's, not this process's: another process of this node
 	 * (tcmu-runner, while vlunctl runs) may hold leases in it, and leaving would end
 	 * them.  Leases end with the process; the blade leaves when sanlock stops. */
-	sh->on = sh->joined = false;
+	sh->on = false;
 }
 
 /* ---- allocation groups ---- */

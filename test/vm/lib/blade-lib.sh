@@ -57,23 +57,30 @@ _blade_key() { [[ $1 =~ ^[A-Za-z0-9._-]+$ ]] || { fail "bad key or barrier name 
 # holds "watchdog|poweroff|timeout|exit RC SECONDS") or the other blade has a verdict
 peer_ended() { [ -e "$VLUN_SHARED/$VLUN_PEER.ended" ] || [ -e "$VLUN_SHARED/../$VLUN_PEER/verdict" ]; }
 
+# _await FILE TIMEOUT WHAT: wait for FILE to appear; fails the scenario (returns 1) after
+# TIMEOUT seconds ("WHAT within Ns") or as soon as the peer has ended
+_await() {
+	local file=$1 t=$2 what=$3 t0
+	t0=$(now)
+	until [ -e "$file" ]; do
+		if peer_ended; then fail "$what: blade $VLUN_PEER has ended"; return 1; fi
+		if awk -v a="$t0" -v b="$(now)" -v t="$t" 'BEGIN { exit !(b - a > t) }'; then
+			fail "$what: not there within ${t}s"; return 1
+		fi
+		sleep 0.05
+	done
+}
+
 # barrier NAME [TIMEOUT]: wait until both blades reached NAME (a name may be reused:
 # the Nth call on one blade meets the Nth on the other).  Fails the scenario (returns
 # 1) after TIMEOUT seconds (VLUN_BARRIER_TIMEOUT, 120) or when the peer has ended.
 declare -A _BARRIER_N
 barrier() {
-	local name=$1 t=${2:-$VLUN_BARRIER_TIMEOUT} n t0
+	local name=$1 t=${2:-$VLUN_BARRIER_TIMEOUT} n
 	_blade_key "$name" || return 1
 	n=$(( ${_BARRIER_N[$name]:-0} + 1 )); _BARRIER_N[$name]=$n
 	: >"$VLUN_SHARED/barrier.$name.$n.$VLUN_BLADE"
-	t0=$(now)
-	until [ -e "$VLUN_SHARED/barrier.$name.$n.$VLUN_PEER" ]; do
-		if peer_ended; then fail "barrier $name: blade $VLUN_PEER has ended"; return 1; fi
-		if awk -v a="$t0" -v b="$(now)" -v t="$t" 'BEGIN { exit !(b - a > t) }'; then
-			fail "barrier $name: blade $VLUN_PEER did not arrive within ${t}s"; return 1
-		fi
-		sleep 0.05
-	done
+	_await "$VLUN_SHARED/barrier.$name.$n.$VLUN_PEER" "$t" "barrier $name (blade $VLUN_PEER)"
 }
 
 # peer_put KEY VALUE: publish a small value (atomically: written aside, then renamed)
@@ -85,17 +92,9 @@ peer_put() {
 }
 peer_has() { [ -e "$VLUN_SHARED/kv.$1" ]; }
 peer_get() {
-	local key=$1 t=${2:-$VLUN_BARRIER_TIMEOUT} t0
+	local key=$1 t=${2:-$VLUN_BARRIER_TIMEOUT}
 	_blade_key "$key" || return 1
-	t0=$(now)
-	until [ -e "$VLUN_SHARED/kv.$key" ]; do
-		if peer_ended; then fail "peer_get $key: blade $VLUN_PEER has ended"; return 1; fi
-		if awk -v a="$t0" -v b="$(now)" -v t="$t" 'BEGIN { exit !(b - a > t) }'; then
-			fail "peer_get $key: not published within ${t}s"; return 1
-		fi
-		sleep 0.05
-	done
-	cat "$VLUN_SHARED/kv.$key"
+	_await "$VLUN_SHARED/kv.$key" "$t" "peer_get $key" && cat "$VLUN_SHARED/kv.$key"
 }
 
 # expect_fenced [BLADE]: declare that BLADE (default: this one) will be ended by its
