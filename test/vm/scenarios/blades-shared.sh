@@ -6,10 +6,10 @@
 #      `vlunctl pool check` clean from both; a volume created on b is exported on a;
 #   2. hand-over: vm1 through both blades' portals, alternately: the first write through
 #      the other blade makes it take the volume (implicit failover: the owner is asked
-#      to let go through the pool's message slots), 10 times; every block written
+#      to let go through the pool's message slots), 10 hand-overs; every block written
 #      before each hand-over reads back intact on the new owner.
 #   vm-run2 blades-shared [ROUNDS]
-ROUNDS=${1:-10}
+ROUNDS=${1:-11}
 VC="$VLUN_BUILD/tools/vlun-config/vlun-config"
 TIQN=iqn.2026-11.org.vlun:blades
 me=$VLUN_BLADE peer=$VLUN_PEER
