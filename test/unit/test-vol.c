@@ -398,14 +398,22 @@ static void try_io_serves_only_what_needs_no_waiting(void)
 	CHECK_OK(vl_vol_try_readv(v, &ib, 1, EXT - 4096));
 	CHECK(memcmp(a, b, 8192) == 0);
 	CHECK_OK(vl_vol_flush(v));
-	for (int i = 0; i < 2; i++) {
-		int fd = open(m[i], O_RDONLY);
-		CHECK(fd >= 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
-		close(fd);
-	}
-	int r = vl_vol_try_readv(v, &ib, 1, EXT - 4096);
 	struct statfs sf;
 	CHECK(statfs(m[0], &sf) == 0);
+	/* POSIX_FADV_DONTNEED only tries: a page another CPU still holds (seen under a
+	 * loaded CI run) stays cached, so drop and try again a few times */
+	int r;
+	for (int t = 0;; t++) {
+		for (int i = 0; i < 2; i++) {
+			int fd = open(m[i], O_RDONLY);
+			CHECK(fd >= 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+			close(fd);
+		}
+		r = vl_vol_try_readv(v, &ib, 1, EXT - 4096);
+		if (sf.f_type == TMPFS_MAGIC || r != 0 || t == 50)
+			break;
+		usleep(10000);
+	}
 	if (sf.f_type == TMPFS_MAGIC)
 		CHECK_OK(r);
 	else
