@@ -114,6 +114,18 @@ blade_wait_ended() {
 	cut -d' ' -f1 "$VLUN_SHARED/$b.ended"
 }
 
+# blade_login IQN: discovery and login on this blade's own portal (starting iscsid if
+# needed); the LUNs' disks are then found with lun_disk
+blade_login() {
+	pgrep -x iscsid >/dev/null || { setsid iscsid -f >/var/log/iscsid.log 2>&1 & sleep 0.5; }
+	iscsiadm -m discovery -t st -p "$VLUN_BLADE_IP" >/dev/null &&
+		timeout 60 iscsiadm -m node -T "$1" -p "$VLUN_BLADE_IP" -l >/dev/null
+}
+
+# blades_alive POOL: sanlock sees both blades (host ids 1 and 2) alive in POOL's
+# lockspace (it knows the others' state only after its first monitoring pass: retry)
+blades_alive() { $VLUNCTL --json pool status "$1" | jq -e '.sharing.blades_alive == [1, 2]' >/dev/null; }
+
 # blade_start_sanlock: the i6300esb watchdog driver, wdmd on /dev/watchdog, then
 # sanlock with the watchdog on (-w 1) and this blade's stable host name; returns once
 # both answer.  Debian's /etc/default files (sanlock -w 0, wdmd disabled) are not used.

@@ -27,9 +27,7 @@ else
 	peer_get created 180 >/dev/null
 	check "blade b: apply" $VC apply --blade b $CONF
 fi
-pgrep -x iscsid >/dev/null || { setsid iscsid -f >/var/log/iscsid.log 2>&1 & sleep 0.5; }
-iscsiadm -m discovery -t st -p $VLUN_BLADE_IP >/dev/null
-check "login to this blade's portal" timeout 60 iscsiadm -m node -T $TIQN -p $VLUN_BLADE_IP -l >/dev/null
+check "login to this blade's portal" blade_login $TIQN
 dev=$(lun_disk 0)
 barrier logged-in
 

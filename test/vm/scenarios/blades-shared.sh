@@ -41,9 +41,7 @@ peer_put serial.$me "$(cat $CFG/core/user_*/vm1/wwn/vpd_unit_serial 2>/dev/null)
 barrier applied
 check "vm1 has the same serial on both blades" test "$(peer_get serial.a)" = "$(peer_get serial.b)"
 
-pgrep -x iscsid >/dev/null || { setsid iscsid -f >/var/log/iscsid.log 2>&1 & sleep 0.5; }
-check "discovery on this blade's portal" iscsiadm -m discovery -t st -p $VLUN_BLADE_IP >/dev/null
-check "login to this blade's portal" timeout 60 iscsiadm -m node -T $TIQN -p $VLUN_BLADE_IP -l >/dev/null
+check "discovery and login on this blade's portal" blade_login $TIQN
 lun_mine=$([ $me = a ] && echo 0 || echo 1)
 dev=$(lun_disk $lun_mine); dev1=$(lun_disk 0)
 log "this blade's volume: LUN $lun_mine = $dev; vm1 = $dev1"
