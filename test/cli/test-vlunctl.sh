@@ -149,6 +149,10 @@ run 2 --host-id 0 pool status p0 && has "invalid --host-id"
 run 3 pool share nosuch
 SANLOCK_RUN_DIR=$T/no-sanlock run 1 pool share p0 && has "writing the leases"
 run 0 --json pool status p0 && json .shared false
+exec 9<>"$T/moved/d0"; flock -x 9     # a pool in use (as by a running target): refused
+run 4 pool share p0 && has "in use by another process" && has "stop it"
+exec 9>&-
+run 0 --json pool status p0 && json .shared false
 VLUN_HOST_ID=abc run 2 vol create p0/x 4M && has "VLUN_HOST_ID='abc'"
 
 echo "$passes passed, $fails failed"

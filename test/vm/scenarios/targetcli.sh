@@ -28,3 +28,9 @@ dd if=/dev/urandom of=/tmp/d bs=1M count=8 status=none
 check "write through the LUN" dd if=/tmp/d of=$dev bs=1M oflag=direct status=none
 check "read back" cmp -s /tmp/d <(dd if=$dev bs=1M count=8 iflag=direct status=none)
 check "the LUN's serial is the volume's" grep -q "$serial" <(sg_inq -p 0x80 $dev)
+# converting a pool that is being served to a shared pool is refused, and changes nothing
+rc=0; out=$($VLUNCTL pool share pool0 2>&1) || rc=$?; echo "$out"
+check "pool share of a served pool is refused (exit 4)" test $rc = 4
+check "and the error says a running target holds it" grep -q "in use by another process (a running target" <<<"$out"
+check "the pool is still a single-blade pool" sh -c "$VLUNCTL --json pool status pool0 | jq -e '.shared == false' >/dev/null"
+check "the LUN still reads back" cmp -s /tmp/d <(dd if=$dev bs=1M count=8 iflag=direct status=none)
