@@ -41,7 +41,10 @@ struct vdev {
 	struct vlun_cfg cfg;
 	uint32_t block_size;
 	bool wce;                  /* write cache enabled: else every write is FUA */
+	bool shared;               /* a shared pool's volume (O_DIRECT) */
 	pthread_rwlock_t caw_lock; /* COMPARE AND WRITE excludes writes */
+	atomic_uint busy;          /* READs/WRITEs running in the runner's workers */
+	uint64_t last_cmd_ns;      /* when the command thread last left handle_cmd */
 };
 
 /* ---- pools shared by the LUNs of this process ---- */
@@ -325,6 +328,7 @@ static int vlun_open(struct tcmu_device *dev, bool reopen)
 		r = -ENODEV;
 		goto fail;
 	}
+	v->shared = v->pref->shared;
 	if ((r = vl_vol_open(v->pref->pool, v->cfg.volume, &v->vol, &d))) {
 		vl_dev_err(dev, "%s\n", d.msg);
 		goto fail;
@@ -484,12 +488,14 @@ static int vlun_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iove
 		     size_t cnt, size_t len, off_t off)
 {
 	struct vdev *v = vd(dev);
+	atomic_fetch_add_explicit(&v->busy, 1, memory_order_relaxed);
 	int r = vl_vol_readv(v->vol, iov, (int)cnt, (uint64_t)off);
 	/* a read takes a volume nobody owns (no lease held anywhere: nothing to fight
 	 * over), never one a live blade owns: that only a write does (vlun_lock) */
 	struct vl_diag d;
 	if (r == -ESTALE && vl_vol_acquire(v->vol, &d) == 0)
 		r = vl_vol_readv(v->vol, iov, (int)cnt, (uint64_t)off);
+	atomic_fetch_sub_explicit(&v->busy, 1, memory_order_relaxed);
 	return finish(dev, cmd, status(cmd, r, false));
 }
 
@@ -498,9 +504,11 @@ static int vlun_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iov
 {
 	struct vdev *v = vd(dev);
 	unsigned flags = write_flags(v, cmd);
+	atomic_fetch_add_explicit(&v->busy, 1, memory_order_relaxed);
 	pthread_rwlock_rdlock(&v->caw_lock);
 	int r = vl_vol_writev(v->vol, iov, (int)cnt, (uint64_t)off, flags);
 	pthread_rwlock_unlock(&v->caw_lock);
+	atomic_fetch_sub_explicit(&v->busy, 1, memory_order_relaxed);
 	if (r)
 		write_failed(dev, r, len, (uint64_t)off);
 	return finish(dev, cmd, status(cmd, r, true));
@@ -609,15 +617,31 @@ static int block_status(void *ctx, uint64_t off, uint64_t len, bool *mapped, uin
  * wait (a read miss, an extent to zero, FUA or write cache off, a partial page,
  * a COMPARE AND WRITE in progress), is big, or is not plainly valid goes back to the runner
  * (NOT_HANDLED), which checks it and queues it to the worker threads as before.
- * The runner's ALUA check is skipped here.  It matters only for shared pools (whose
- * volumes have an owner, see vlun_lock), and the engine never serves those here: it
- * answers -EAGAIN (O_DIRECT waits for the device), so they take the runner's path and
- * its lock state machine.  A single-blade pool's volume is always owned.
+ * The runner's ALUA check is skipped here: a single-blade pool's volume is always
+ * owned, and a shared pool's volume that this blade does not own makes the engine
+ * answer -ESTALE before any I/O, which goes back to the runner and its lock state
+ * machine (implicit failover, NOT READY for reads).
+ *
+ * A shared pool has no page cache to serve from (O_DIRECT: every I/O waits for the
+ * device), so its READs and WRITEs into mapped extents are served here only when that
+ * wait holds nothing up: no READ/WRITE of the LUN is in the workers and the command
+ * is the first of its batch (the command thread came back to the ring more than
+ * INLINE_GAP_NS after it last left handle_cmd; commands of one batch follow each other
+ * within microseconds).  That saves the worker hand-off at low queue depth; at high
+ * depth they all go to the workers, which overlap their device waits.
  */
+#define INLINE_GAP_NS 50000u
 /* Bigger commands (only with hw_max_sectors raised above its default of 64 KiB) go to
  * the workers, so one long copy does not hold up the LUN's other commands; measured with
  * 1 MiB commands at QD8, inline or not made no difference. */
 #define FAST_PATH_MAX_BYTES (64u << 10)
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static int fast_rw(struct tcmu_device *dev, struct vdev *v, struct tcmulib_cmd *lc,
 		   const struct vlun_rw *rw)
@@ -634,18 +658,24 @@ static int fast_rw(struct tcmu_device *dev, struct vdev *v, struct tcmulib_cmd *
 	if (len != (uint64_t)rw->blocks * v->block_size)
 		return TCMU_STS_NOT_HANDLED; /* the runner reports the mismatch */
 	int r;
+	if (v->shared && (atomic_load_explicit(&v->busy, memory_order_relaxed) ||
+			  now_ns() - v->last_cmd_ns < INLINE_GAP_NS))
+		return TCMU_STS_NOT_HANDLED;
 	if (!rw->write) {
-		r = vl_vol_try_readv(v->vol, lc->iovec, (int)lc->iov_cnt, off);
+		r = v->shared ? vl_vol_readv(v->vol, lc->iovec, (int)lc->iov_cnt, off)
+			      : vl_vol_try_readv(v->vol, lc->iovec, (int)lc->iov_cnt, off);
 	} else {
 		if (durable(v, rw->fua) || pthread_rwlock_tryrdlock(&v->caw_lock))
 			return TCMU_STS_NOT_HANDLED;
-		r = vl_vol_try_writev(v->vol, lc->iovec, (int)lc->iov_cnt, off);
+		r = v->shared ? vl_vol_writev_mapped(v->vol, lc->iovec, (int)lc->iov_cnt, off)
+			      : vl_vol_try_writev(v->vol, lc->iovec, (int)lc->iov_cnt, off);
 		pthread_rwlock_unlock(&v->caw_lock);
-		if (r && r != -EAGAIN)
+		if (r && r != -EAGAIN && r != -ESTALE)
 			write_failed(dev, r, len, off);
 	}
-	if (r == -EAGAIN)
-		return TCMU_STS_NOT_HANDLED; /* a worker thread repeats it whole */
+	/* a worker thread repeats it whole; a volume not owned here: the runner's ALUA path */
+	if (r == -EAGAIN || r == -ESTALE)
+		return TCMU_STS_NOT_HANDLED;
 	return status_dev(dev, lc->sense_buf, r, rw->write);
 }
 
@@ -660,6 +690,8 @@ static int handle_cmd(struct tcmu_device *dev, struct vdev *v, struct tcmulib_cm
 	if (sts == TCMU_STS_NOT_HANDLED && atomic_load_explicit(&fast_path, memory_order_relaxed) &&
 	    vlun_cdb_rw(lc->cdb, &rw))
 		sts = fast_rw(dev, v, lc, &rw);
+	if (v->shared)
+		v->last_cmd_ns = now_ns(); /* (only the command thread reads or writes it) */
 	return sts;
 }
 

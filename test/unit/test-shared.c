@@ -299,10 +299,27 @@ static void share_converts_a_pool_and_plain_opens_are_refused(void)
 	CHECK(si.host_id == 1 && si.ags_held == 1);
 	CHECK_OK(vl_vol_open(p, "vm1", &v, &d));
 	CHECK_RC(vl_vol_write(v, buf, 4096, 0, 0), -ESTALE);
+	struct iovec pg = {buf, 4096};
+	CHECK_RC(vl_vol_writev_mapped(v, &pg, 1, 0), -ESTALE); /* (the command thread's) */
 	CHECK_OK(vl_vol_acquire(v, &d));
 	memset(buf, 0, MB);
 	CHECK_OK(vl_vol_read(v, buf, MB, 0));
 	CHECK(tag_is(buf, MB, 7, 7));
+	/* the command thread's write: into mapped extents, never allocating */
+	VL_ALIGNED_BUF(orig, MB);
+	memcpy(orig, buf, MB);
+	VL_ALIGNED_BUF(pgbuf, 4096);
+	fill_tag(pgbuf, 4096, 8, 8);
+	pg.iov_base = pgbuf;
+	CHECK_OK(vl_vol_writev_mapped(v, &pg, 1, 4096));
+	CHECK_RC(vl_vol_writev_mapped(v, &pg, 1, 3 * MB), -EAGAIN);
+	bool mapped;
+	uint64_t run;
+	CHECK_OK(vl_vol_block_status(v, 3 * MB, 4096, &mapped, &run));
+	CHECK(!mapped);
+	CHECK_OK(vl_vol_read(v, buf, MB, 0));
+	CHECK(!memcmp(buf + 4096, pgbuf, 4096) && !memcmp(buf, orig, 4096) &&
+	      !memcmp(buf + 8192, orig + 8192, MB - 8192));
 	vl_vol_close(v);
 	CHECK_RC(vl_pool_add_member(p, tu_file(5, MSIZE), &d), -EOPNOTSUPP);
 	vl_pool_close(p);

@@ -232,10 +232,10 @@ static bool map_uncommitted(struct vl_vol *v, uint64_t off, uint64_t len)
 	return false;
 }
 
-/* nowait: see vl_vol_try_writev */
+/* nowait: see vl_vol_try_writev; mapped: see vl_vol_writev_mapped */
 static inline __attribute__((always_inline)) int
 vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off, bool fua,
-	   bool nowait)
+	   bool nowait, bool mapped)
 {
 	struct vl_pool *p = v->pool;
 	bool ovf;
@@ -269,8 +269,9 @@ vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off, 
 		size_t n = (size_t)in_extent(p, inoff, len);
 		int64_t e = vl_map_lookup(v, off >> p->ext_shift);
 		if (!e)
-			e = nowait ? map_nowait(v, off >> p->ext_shift)
-				   : map_for_write(v, off >> p->ext_shift, &allocated);
+			e = mapped   ? -EAGAIN
+			    : nowait ? map_nowait(v, off >> p->ext_shift)
+				     : map_for_write(v, off >> p->ext_shift, &allocated);
 		if (e < 0) {
 			r = (int)e;
 			break;
@@ -292,7 +293,7 @@ vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off, 
 int vl_vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off,
 		  unsigned flags)
 {
-	return vol_writev(v, iov, iovcnt, off, flags & VL_IO_FUA, false);
+	return vol_writev(v, iov, iovcnt, off, flags & VL_IO_FUA, false, false);
 }
 
 /*
@@ -303,7 +304,19 @@ int vl_vol_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_
  */
 int vl_vol_try_writev(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off)
 {
-	return vol_writev(v, iov, iovcnt, off, false, true);
+	return vol_writev(v, iov, iovcnt, off, false, true, false);
+}
+
+/*
+ * A write that may wait for the device but never for the volume's lock or its
+ * metadata: into mapped extents only (a shared pool's O_DIRECT write, served on the
+ * LUN's command thread), not FUA.  -EAGAIN when an extent is not mapped, possibly
+ * after part of the data was written; the caller repeats the whole write with
+ * vl_vol_writev.
+ */
+int vl_vol_writev_mapped(struct vl_vol *v, const struct iovec *iov, int iovcnt, uint64_t off)
+{
+	return vol_writev(v, iov, iovcnt, off, false, false, true);
 }
 
 int vl_vol_read(struct vl_vol *v, void *buf, size_t len, uint64_t off)

@@ -51,6 +51,17 @@ make_pool() {
 vol_serial() { $VLUNCTL --json vol show "$1" | jq -r .serial; }
 
 # user_backstore NAME POOL/VOL SIZE : a user:vlun backstore through configfs
+vm_fast_path() { # vm_fast_path on|off: the handler's fast path, through its control socket
+	python3 - "$1" <<'PY' || { fail "fast-path $1 on the control socket"; return 1; }
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(os.environ.get("VLUN_CTL_SOCKET", "/run/vlun/handler.sock"))
+s.sendall(("fast-path %s\n" % sys.argv[1]).encode())
+answer = s.makefile().readline()
+sys.exit(0 if answer.startswith("0 ") else answer)
+PY
+}
+
 user_backstore() {
 	local d=$CFG/core/user_1/$1
 	mkdir -p $d || return 1

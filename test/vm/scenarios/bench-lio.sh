@@ -18,16 +18,6 @@ ln -sf /usr/lib/x86_64-linux-gnu/tcmu-runner/handler_qcow.so /run/handlers/
 ln -sf "$VLUN_BUILD/handler/tcmu/handler_vlun.so" /run/handlers/
 kill $RUNNER_PID; while kill -0 $RUNNER_PID 2>/dev/null; do sleep 0.1; done
 VLUN_HANDLER_PATH=/run/handlers vm_start_runner
-fast_path() { # fast_path on|off: through the handler's control socket
-	python3 - "$1" <<'PY' || { fail "fast-path $1 on the control socket"; exit 1; }
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(os.environ.get("VLUN_CTL_SOCKET", "/run/vlun/handler.sock"))
-s.sendall(("fast-path %s\n" % sys.argv[1]).encode())
-answer = s.makefile().readline()
-sys.exit(0 if answer.startswith("0 ") else answer)
-PY
-}
 make_pool p 160M 2 --extent-size 1M
 $VLUNCTL -q vol create p/fresh 128M
 $VLUNCTL -q vol create p/full 128M
@@ -73,7 +63,7 @@ rows=("4k randread QD1:randread 4k 1" "4k randread QD16:randread 4k 16" "4k rand
 for round in $(seq $rounds); do
 	for i in "${!rows[@]}"; do
 		for l in 0 1 2 3; do add $i,$l "$(run $l ${rows[$i]#*:})"; done
-		fast_path off; add $i,4 "$(run 3 ${rows[$i]#*:})"; fast_path on
+		vm_fast_path off; add $i,4 "$(run 3 ${rows[$i]#*:})"; vm_fast_path on
 	done
 done
 # first writes: a sequential run that skips to the next 1 MiB extent after each 4 KiB

@@ -1,10 +1,13 @@
 # Benchmark, not a test (not in CTest): a shared pool's data path (O_DIRECT, ownership
-# checks, no page-cache fast path) against LIO's kernel iblock backstore on the same
+# checks; its fast path serves READ/WRITE of mapped extents on the LUN's command thread at
+# low queue depth) against LIO's kernel iblock backstore on the same
 # kind of device, same guest, same run: fio over the kernel initiator (open-iscsi on
 # loopback).  Devices: loop devices over files of the guest's tmpfs (the pool's two
 # members, iblock's one).  sanlock runs without a watchdog here: one node, no
 # fencing measured.  Also the single-blade pool on the same loop devices' sizes, for
-# the cost of sharing.  Each cell is the median of ROUNDS interleaved runs.
+# the cost of sharing, and the shared pool again with the handler's fast path off (every
+# READ/WRITE through the runner's workers), measured right after the shared cell.  Each
+# cell is the median of ROUNDS interleaved runs.
 #   test/vm/vm-run bench-shared [SECONDS-PER-CELL [ROUNDS]]
 secs=${1:-5}
 rounds=${2:-1}
@@ -53,15 +56,19 @@ declare -A R
 for round in $(seq $rounds); do
 	for i in "${!rows[@]}"; do
 		for l in 0 1 2; do R[$i,$l]+="$(run $l ${rows[$i]#*:}) "; done
+		vm_fast_path off; R[$i,3]+="$(run 1 ${rows[$i]#*:}) "; vm_fast_path on
 	done
 done
 out=$VLUN_OUT/bench-shared.txt
 {
 printf 'IOPS, median of %s round(s) of %s s per cell; members and iblock: loop devices on tmpfs\n' $rounds $secs
-printf '%-20s %8s %12s %12s %10s %10s\n' row iblock "vlun shared" "vlun single" "/iblock" "shared/single"
+printf '%-20s %8s %12s %12s %12s %10s %10s %10s\n' row iblock "vlun shared" "shared fp off" \
+	"vlun single" "/iblock" "fp on/off" "shared/single"
 for i in "${!rows[@]}"; do
 	a=$(echo ${R[$i,0]} | median); b=$(echo ${R[$i,1]} | median); c=$(echo ${R[$i,2]} | median)
-	printf '%-20s %8s %12s %12s %10s %10s\n' "${rows[$i]%%:*}" $a $b $c $(ratio $b $a) $(ratio $b $c)
+	o=$(echo ${R[$i,3]} | median)
+	printf '%-20s %8s %12s %12s %12s %10s %10s %10s\n' "${rows[$i]%%:*}" $a $b $o $c $(ratio $b $a) \
+		$(ratio $b $o) $(ratio $b $c)
 done
 } | tee $out
 figure "table in bench-shared.txt ($rounds x $secs s per cell)"

@@ -172,6 +172,10 @@ int vl_vol_writev(struct vl_vol *vol, const struct iovec *iov, int iovcnt, uint6
  */
 int vl_vol_try_readv(struct vl_vol *vol, const struct iovec *iov, int iovcnt, uint64_t off);
 int vl_vol_try_writev(struct vl_vol *vol, const struct iovec *iov, int iovcnt, uint64_t off);
+/* A non-FUA write that may wait for the device but never for a lock or metadata: into
+ * mapped extents only, else -EAGAIN (after which part may be written: repeat it whole
+ * with vl_vol_writev).  For a shared pool's writes on the LUN's command thread. */
+int vl_vol_writev_mapped(struct vl_vol *vol, const struct iovec *iov, int iovcnt, uint64_t off);
 int vl_vol_read(struct vl_vol *vol, void *buf, size_t len, uint64_t off);
 int vl_vol_write(struct vl_vol *vol, const void *buf, size_t len, uint64_t off, unsigned flags);
 /* Discard: whole extents go back to the pool, partial ranges read as zeros. */
