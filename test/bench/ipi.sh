@@ -11,11 +11,12 @@ BIN=$B/test/bench/bench-ipi
 command -v valgrind >/dev/null || { echo "ipi: valgrind is not installed" >&2; exit 1; }
 count() { # count MODE OP -> instructions per I/O
 	local out; out=$(mktemp)
-	valgrind --tool=callgrind --instr-atstart=no --toggle-collect=run_engine \
-		--toggle-collect=run_raw --callgrind-out-file="$out" "$BIN" "$1" "$2" "$N" \
+	valgrind --tool=callgrind --collect-atstart=no --toggle-collect='run_engine*' \
+		--toggle-collect='run_raw*' --callgrind-out-file="$out" "$BIN" "$1" "$2" "$N" \
 		>/dev/null 2>&1
 	local ir; ir=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
 	rm -f "$out"
+	[[ $ir =~ ^[0-9]+$ ]] && [ "$ir" -gt 0 ] || { echo "ipi: callgrind counted nothing for $1 $2" >&2; exit 1; }
 	echo $((ir / N))
 }
 printf '%-12s %14s %14s %14s %14s %14s %14s\n' "4 KiB I/O" "vlun instr/IO" "fast path" \
