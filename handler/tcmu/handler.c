@@ -44,8 +44,28 @@ struct vdev {
 	bool shared;               /* a shared pool's volume (O_DIRECT) */
 	pthread_rwlock_t caw_lock; /* COMPARE AND WRITE excludes writes */
 	atomic_uint busy;          /* READs/WRITEs running in the runner's workers */
+	_Atomic uint64_t deep_ns;  /* when the workers last ran two of them at once */
 	uint64_t last_cmd_ns;      /* when the command thread last left handle_cmd */
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A READ/WRITE in a worker (shared pools: noting when the LUN runs at depth, see fast_rw) */
+static void worker_enter(struct vdev *v)
+{
+	if (atomic_fetch_add_explicit(&v->busy, 1, memory_order_relaxed) && v->shared)
+		atomic_store_explicit(&v->deep_ns, now_ns(), memory_order_relaxed);
+}
+
+static void worker_exit(struct vdev *v)
+{
+	atomic_fetch_sub_explicit(&v->busy, 1, memory_order_relaxed);
+}
 
 /* ---- pools shared by the LUNs of this process ---- */
 
@@ -488,14 +508,14 @@ static int vlun_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iove
 		     size_t cnt, size_t len, off_t off)
 {
 	struct vdev *v = vd(dev);
-	atomic_fetch_add_explicit(&v->busy, 1, memory_order_relaxed);
+	worker_enter(v);
 	int r = vl_vol_readv(v->vol, iov, (int)cnt, (uint64_t)off);
 	/* a read takes a volume nobody owns (no lease held anywhere: nothing to fight
 	 * over), never one a live blade owns: that only a write does (vlun_lock) */
 	struct vl_diag d;
 	if (r == -ESTALE && vl_vol_acquire(v->vol, &d) == 0)
 		r = vl_vol_readv(v->vol, iov, (int)cnt, (uint64_t)off);
-	atomic_fetch_sub_explicit(&v->busy, 1, memory_order_relaxed);
+	worker_exit(v);
 	return finish(dev, cmd, status(cmd, r, false));
 }
 
@@ -504,11 +524,11 @@ static int vlun_write(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iov
 {
 	struct vdev *v = vd(dev);
 	unsigned flags = write_flags(v, cmd);
-	atomic_fetch_add_explicit(&v->busy, 1, memory_order_relaxed);
+	worker_enter(v);
 	pthread_rwlock_rdlock(&v->caw_lock);
 	int r = vl_vol_writev(v->vol, iov, (int)cnt, (uint64_t)off, flags);
 	pthread_rwlock_unlock(&v->caw_lock);
-	atomic_fetch_sub_explicit(&v->busy, 1, memory_order_relaxed);
+	worker_exit(v);
 	if (r)
 		write_failed(dev, r, len, (uint64_t)off);
 	return finish(dev, cmd, status(cmd, r, true));
@@ -624,24 +644,19 @@ static int block_status(void *ctx, uint64_t off, uint64_t len, bool *mapped, uin
  *
  * A shared pool has no page cache to serve from (O_DIRECT: every I/O waits for the
  * device), so its READs and WRITEs into mapped extents are served here only when that
- * wait holds nothing up: no READ/WRITE of the LUN is in the workers and the command
+ * wait holds nothing up: no READ/WRITE of the LUN is in the workers, none ran two at
+ * once there for DEEP_HOLD_NS (the initiator is not keeping a queue), and the command
  * is the first of its batch (the command thread came back to the ring more than
  * INLINE_GAP_NS after it last left handle_cmd; commands of one batch follow each other
  * within microseconds).  That saves the worker hand-off at low queue depth; at high
  * depth they all go to the workers, which overlap their device waits.
  */
 #define INLINE_GAP_NS 50000u
+#define DEEP_HOLD_NS 20000000u
 /* Bigger commands (only with hw_max_sectors raised above its default of 64 KiB) go to
  * the workers, so one long copy does not hold up the LUN's other commands; measured with
  * 1 MiB commands at QD8, inline or not made no difference. */
 #define FAST_PATH_MAX_BYTES (64u << 10)
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int fast_rw(struct tcmu_device *dev, struct vdev *v, struct tcmulib_cmd *lc,
 		   const struct vlun_rw *rw)
@@ -658,9 +673,14 @@ static int fast_rw(struct tcmu_device *dev, struct vdev *v, struct tcmulib_cmd *
 	if (len != (uint64_t)rw->blocks * v->block_size)
 		return TCMU_STS_NOT_HANDLED; /* the runner reports the mismatch */
 	int r;
-	if (v->shared && (atomic_load_explicit(&v->busy, memory_order_relaxed) ||
-			  now_ns() - v->last_cmd_ns < INLINE_GAP_NS))
-		return TCMU_STS_NOT_HANDLED;
+	if (v->shared) {
+		uint64_t now = now_ns();
+		if (atomic_load_explicit(&v->busy, memory_order_relaxed) ||
+		    now - v->last_cmd_ns < INLINE_GAP_NS ||
+		    (int64_t)(now - atomic_load_explicit(&v->deep_ns, memory_order_relaxed)) <
+			    (int64_t)DEEP_HOLD_NS) /* (a store just after `now`: negative, deep) */
+			return TCMU_STS_NOT_HANDLED;
+	}
 	if (!rw->write) {
 		r = v->shared ? vl_vol_readv(v->vol, lc->iovec, (int)lc->iov_cnt, off)
 			      : vl_vol_try_readv(v->vol, lc->iovec, (int)lc->iov_cnt, off);

@@ -43,20 +43,29 @@ for l in 0 1 2; do fio --name=fill --filename=${DEV[$l]} --direct=1 --ioengine=l
 	--rw=write --bs=1M --size=$size --output=/dev/null; done
 sg_sync ${DEV[1]}; sg_sync ${DEV[2]}
 check "the shared pool's volume is owned here" sh -c "$VLUNCTL --json vol show sp/v | jq -e '.owner_blade == 1' >/dev/null"
-run() { # run LUN RW BS QD -> iops
+# context switches of all of tcmu-runner's threads so far
+csw() { cat /proc/$RUNNER_PID/task/*/status | awk '/ctxt_switches/ { n += $2 } END { print n }'; }
+run() { # run LUN RW BS QD -> iops; the I/Os done and the runner's context switches per I/O
+	local c0; c0=$(csw)
 	fio --name=b --filename=${DEV[$1]} --direct=1 --ioengine=libaio --rw=$2 --bs=$3 --iodepth=$4 \
-		--size=$size --runtime=$secs --time_based --output-format=json |
-		jq -r '.jobs[0].read.iops + .jobs[0].write.iops | floor'
+		--size=$size --runtime=$secs --time_based --output-format=json >/tmp/fio.json
+	local ios; ios=$(jq -r '.jobs[0].read.total_ios + .jobs[0].write.total_ios' /tmp/fio.json)
+	awk -v a=$c0 -v b=$(csw) -v n=$ios 'BEGIN { printf "%.2f", (b - a) / (n ? n : 1) }' >/tmp/csw
+	jq -r '.jobs[0].read.iops + .jobs[0].write.iops | floor' /tmp/fio.json
 }
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 ratio() { awk "BEGIN{printf \"%.2fx\", $1/($2?$2:1)}"; }
 rows=("4k randread QD1:randread 4k 1" "4k randread QD16:randread 4k 16" "4k randwrite QD1:randwrite 4k 1"
       "4k randwrite QD16:randwrite 4k 16" "1M seq read QD8:read 1M 8" "1M seq write QD8:write 1M 8")
-declare -A R
+declare -A R C
 for round in $(seq $rounds); do
 	for i in "${!rows[@]}"; do
-		for l in 0 1 2; do R[$i,$l]+="$(run $l ${rows[$i]#*:}) "; done
-		vm_fast_path off; R[$i,3]+="$(run 1 ${rows[$i]#*:}) "; vm_fast_path on
+		for l in 0 1 2; do
+			R[$i,$l]+="$(run $l ${rows[$i]#*:}) "
+			[ $l = 1 ] && C[$i,on]+="$(cat /tmp/csw) "
+		done
+		vm_fast_path off; R[$i,3]+="$(run 1 ${rows[$i]#*:}) "; C[$i,off]+="$(cat /tmp/csw) "
+		vm_fast_path on
 	done
 done
 out=$VLUN_OUT/bench-shared.txt
@@ -69,6 +78,10 @@ for i in "${!rows[@]}"; do
 	o=$(echo ${R[$i,3]} | median)
 	printf '%-20s %8s %12s %12s %12s %10s %10s %10s\n' "${rows[$i]%%:*}" $a $b $o $c $(ratio $b $a) \
 		$(ratio $b $o) $(ratio $b $c)
+done
+printf '\ntcmu-runner context switches per I/O on the shared LUN (median), fast path on / off\n'
+for i in "${!rows[@]}"; do
+	printf '%-20s %8s %8s\n' "${rows[$i]%%:*}" $(echo ${C[$i,on]} | median) $(echo ${C[$i,off]} | median)
 done
 } | tee $out
 figure "table in bench-shared.txt ($rounds x $secs s per cell)"
