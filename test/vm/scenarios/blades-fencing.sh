@@ -99,7 +99,11 @@ else
 	rc=0
 	rec B2 0 | dd of=$dev bs=4096 seek=$((1024 + NREC)) count=1 oflag=direct conv=notrunc status=none || rc=$?
 	took=$(since $t0)
+	# the safety of the takeover: the hung blade was dead (its watchdog fired, seen by
+	# the host) before the new owner wrote
+	fenced_first=$([ -e "$VLUN_SHARED/a.ended" ] && echo yes || echo no)
 	check "blade b took vm1 over from the hung blade" test $rc = 0
+	check "blade a's qemu had ended before b's first write as owner" test $fenced_first = yes
 	figure "takeover after blade loss s: $took"
 	how=$(blade_wait_ended a 120) || how=none
 	check "blade a was powered off by its watchdog (seen: $how)" test "$how" = watchdog
