@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,31 +127,71 @@ struct server {
 	ctl_fn fn;
 };
 
+/* Requests carry up to CTL_WORDS_MAX words in CTL_LINE_MAX bytes; answers up to
+ * CTL_MSG_MAX bytes (a pool's ALUA status names every volume and blade). */
+#define CTL_LINE_MAX 4096
+#define CTL_WORDS_MAX 64
+#define CTL_CONNS_MAX 16
+
 static void serve_one(struct server *s, int c)
 {
-	char line[1024], msg[1024] = "";
+	char line[CTL_LINE_MAX];
+	char *msg = calloc(1, CTL_MSG_MAX), *out = malloc(CTL_MSG_MAX + 32);
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
 	int r;
+	if (!msg || !out) {
+		free(msg);
+		free(out);
+		return;
+	}
 	timeouts(c, 5);
 	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) || (cr.uid != 0 && cr.uid != geteuid())) {
 		r = -EPERM;
-		snprintf(msg, sizeof(msg), "only root may change pools");
+		snprintf(msg, CTL_MSG_MAX, "only root may change pools");
 	} else if (read_line(c, line, sizeof(line)) <= 0) {
+		free(msg);
+		free(out);
 		return;
 	} else {
-		char *argv[8], *save = NULL;
+		char *argv[CTL_WORDS_MAX], *save = NULL;
 		int argc = 0;
-		for (char *t = strtok_r(line, " \t", &save); t && argc < 8; t = strtok_r(NULL, " \t", &save))
+		char *t = strtok_r(line, " \t", &save);
+		for (; t && argc < CTL_WORDS_MAX; t = strtok_r(NULL, " \t", &save))
 			argv[argc++] = t;
-		r = argc ? s->fn(argc, argv, msg, sizeof(msg)) : -EINVAL;
+		if (t) {
+			r = -E2BIG;
+			snprintf(msg, CTL_MSG_MAX, "more than %d words in one request", CTL_WORDS_MAX);
+		} else {
+			r = argc ? s->fn(argc, argv, msg, CTL_MSG_MAX) : -EINVAL;
+		}
 	}
-	char out[1100];
 	for (char *p = msg; *p; p++)
 		if (*p == '\n')
 			*p = ' ';
-	snprintf(out, sizeof(out), "%d %s\n", r, msg);
+	snprintf(out, CTL_MSG_MAX + 32, "%d %s\n", r, msg);
 	(void)write_all(c, out, strlen(out));
+	free(msg);
+	free(out);
+}
+
+struct conn {
+	struct server *s;
+	int c;
+};
+
+static atomic_int nr_conns;
+
+/* one thread per request: a move that waits seconds for another blade must not hold
+ * up a status query or a volume change */
+static void *serve_conn(void *arg)
+{
+	struct conn *k = arg;
+	serve_one(k->s, k->c);
+	close(k->c);
+	free(k);
+	atomic_fetch_sub(&nr_conns, 1);
+	return NULL;
 }
 
 static void *serve(void *arg)
@@ -167,8 +208,27 @@ static void *serve(void *arg)
 			}
 			break;
 		}
-		serve_one(s, c);
-		close(c);
+		struct conn *k = malloc(sizeof(*k));
+		pthread_t t;
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		if (k && atomic_fetch_add(&nr_conns, 1) < CTL_CONNS_MAX) {
+			k->s = s;
+			k->c = c;
+			if (pthread_create(&t, &at, serve_conn, k) == 0)
+				k = NULL, c = -1;
+			else
+				atomic_fetch_sub(&nr_conns, 1);
+		} else if (k) {
+			atomic_fetch_sub(&nr_conns, 1);
+		}
+		pthread_attr_destroy(&at);
+		free(k);
+		if (c >= 0) { /* no thread for it: answered here, one at a time */
+			serve_one(s, c);
+			close(c);
+		}
 	}
 	return NULL;
 }

@@ -6,6 +6,8 @@
  *   request: "vol-create POOL VOLUME BYTES thin|thick" | "vol-grow POOL VOLUME BYTES"
  *            | "vol-delete POOL VOLUME" | "serves POOL" (0 when this runner has it open)
  *            | "fast-path on|off"
+ *            | "alua-status POOL" | "alua-move POOL TO-HOST TIMEOUT-MS force|safe VOLUME..."
+ *            | "alua-claim POOL VOLUME" | "alua-sync POOL" (docs/alua.md, "Control requests")
  *            | "show" | "show-text" (answered by the appliance's bridge: vlun-config
  *              show from inside the VM, newlines sent as 0x1f)
  *   reply:   "0 message" on success, "-ERRNO message" on failure.
@@ -17,6 +19,8 @@
 #include <stddef.h>
 
 #define CTL_SOCKET_DEFAULT "/run/vlun/handler.sock"
+/* the longest answer (bytes, with the NUL): size msg buffers for ALUA requests so */
+#define CTL_MSG_MAX 16384
 
 /* $VLUN_CTL_SOCKET, else CTL_SOCKET_DEFAULT */
 const char *ctl_socket_path(void);

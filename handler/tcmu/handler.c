@@ -174,7 +174,7 @@ static void *poll_main(void *arg)
 			unsigned released;
 			if (!r->shared)
 				continue;
-			int e = vl_pool_serve_requests(r->pool, &released);
+			int e = vl_pool_serve_requests(r->pool, NULL, NULL, &released);
 			if (e)
 				vl_dev_warn(NULL, "pool %s: cannot read the message slots: %s\n",
 					    r->name, strerror(-e));

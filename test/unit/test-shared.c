@@ -525,7 +525,7 @@ static void *serve(void *arg)
 	struct server *s = arg;
 	while (!atomic_load(&s->stop)) {
 		unsigned n;
-		CHECK_OK(vl_pool_serve_requests(s->p, &n));
+		CHECK_OK(vl_pool_serve_requests(s->p, NULL, NULL, &n));
 		s->released += n;
 		usleep(2000);
 	}
@@ -547,11 +547,11 @@ static void a_live_owner_lets_go_when_asked(void)
 	/* that stale request is not acted on later */
 	struct server sa = {.p = a}, sb = {.p = b};
 	unsigned n;
-	CHECK_OK(vl_pool_serve_requests(a, &n));
+	CHECK_OK(vl_pool_serve_requests(a, NULL, NULL, &n));
 	CHECK(n == 1); /* (it was still pending: A had not looked yet) */
 	CHECK(!vl_vol_owned(va));
 	CHECK_OK(vl_vol_acquire(va, &d));
-	CHECK_OK(vl_pool_serve_requests(a, &n));
+	CHECK_OK(vl_pool_serve_requests(a, NULL, NULL, &n));
 	CHECK(n == 0 && vl_vol_owned(va));
 	pthread_t ta, tb;
 	CHECK(pthread_create(&ta, NULL, serve, &sa) == 0);

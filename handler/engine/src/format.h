@@ -26,7 +26,8 @@
 #define VL_MAX_VOLUMES_LIMIT 65536u
 
 enum vl_blk_type {
-	VL_BT_SB = 1, VL_BT_VOL = 2, VL_BT_INDEX = 3, VL_BT_MAP = 4, VL_BT_CHANGE = 5, VL_BT_MSG = 6
+	VL_BT_SB = 1, VL_BT_VOL = 2, VL_BT_INDEX = 3, VL_BT_MAP = 4, VL_BT_CHANGE = 5, VL_BT_MSG = 6,
+	VL_BT_STATUS = 7
 };
 
 /* Format 2 = a shared pool: only the superblock (version 2, with `shared` filled in) and
@@ -113,18 +114,67 @@ _Static_assert(sizeof(struct vl_change) == VL_BLK, "change size");
 
 /* Message slots: blocks 1.. of the message unit, one per (recipient, sender) pair of host
  * ids 1..VL_MSG_HOSTS, written only by the sender and polled by the recipient.  A slot
- * holds the sender's latest request (gen = its sequence number). */
+ * holds the sender's last VL_MSG_ENTRIES requests to that recipient (gen = the newest
+ * request's number): rewriting it never loses a request the recipient has not read. */
 #define VL_MSG_HOSTS 15u
-enum { VL_MSG_RELEASE = 1 }; /* "let go of the volume in `slot`" */
-struct vl_msg {
-	struct vl_blkhdr h;     /* obj_uuid = pool uuid, index = to << 16 | from, gen = seq */
+#define VL_MSG_ENTRIES 64u
+#define VL_MSG_LAYOUT 2u         /* layout 1 (one request per block) is ignored */
+enum { VL_MSG_RELEASE = 1,       /* "let go of the volume in `slot`: I take it" */
+       VL_MSG_TAKE = 2 };        /* "take the volume in `slot` from its owner" */
+struct vl_msg_entry {
+	uint64_t seq;           /* the sender's request number (1, 2, ...) */
 	uint32_t kind;
 	uint32_t slot;
 	uint8_t vol_uuid[16];
+	uint32_t flags;         /* TAKE: VL_TAKEOVER_FORCE */
+	uint32_t timeout_ms;    /* TAKE: how long the owner may take to let go */
 	uint64_t time;
-	uint8_t reserved[VL_BLK - 64 - 32];
+};
+_Static_assert(sizeof(struct vl_msg_entry) == 48, "msg entry size");
+struct vl_msg {
+	struct vl_blkhdr h;     /* obj_uuid = pool uuid, index = to << 16 | from, gen = newest seq */
+	uint32_t layout;        /* VL_MSG_LAYOUT */
+	uint32_t nr;            /* entries used, oldest first */
+	struct vl_msg_entry e[VL_MSG_ENTRIES];
+	uint8_t reserved[VL_BLK - 64 - 8 - VL_MSG_ENTRIES * 48];
 };
 _Static_assert(sizeof(struct vl_msg) == VL_BLK, "msg size");
+
+/* Blade status blocks: blocks VL_STATUS_BLK0 + (host-1) of the message unit, host ids
+ * 1..VL_MSG_HOSTS, each written only by its blade (every second and at every change):
+ * which volumes it holds (the claims), what it reports to initiators for each volume
+ * (the handler's ALUA view), and the outcome of the requests other blades sent it. */
+#define VL_STATUS_BLK0 (1u + VL_MSG_HOSTS * VL_MSG_HOSTS)
+#define VL_STATUS_RESULTS 16u
+#define VL_STATUS_SLOTS 420u
+enum { VL_STF_OWNED = 1, VL_STF_EXPORTED = 2, VL_STF_MOVING = 4 };
+struct vl_status_result {
+	uint64_t seq;           /* the request (sender's number) */
+	uint32_t from, slot;
+	int32_t err;            /* 0 done, -errno */
+	uint32_t wait_ms;       /* TAKE: waiting for the owner to let go */
+	uint32_t acquire_ms;    /* TAKE: lease, metadata re-read, epoch commit */
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct vl_status_result) == 32, "status result size");
+struct vl_status_vol {
+	uint16_t ao_host;       /* host id reported Active/Optimized (0 = none) */
+	uint8_t flags;          /* VL_STF_* */
+	uint8_t pad;
+	uint32_t epoch;         /* OWNED: the lease version (low 32 bits) */
+};
+struct vl_status {
+	struct vl_blkhdr h;     /* obj_uuid = pool uuid, index = host id, gen = beat */
+	uint64_t host_id;
+	uint64_t time;
+	char name[64];          /* the blade's name */
+	uint32_t nr_slots;      /* entries in vol[] */
+	uint32_t nr_results;
+	struct vl_status_result res[VL_STATUS_RESULTS];
+	struct vl_status_vol vol[VL_STATUS_SLOTS];
+	uint8_t reserved[VL_BLK - 64 - 88 - VL_STATUS_RESULTS * 32 - VL_STATUS_SLOTS * 8];
+};
+_Static_assert(sizeof(struct vl_status) == VL_BLK, "status size");
 _Static_assert(offsetof(struct vl_sb, members) == 256, "sb members offset");
 
 enum { VL_VOL_LIVE = 1, VL_VOL_DELETED = 2 };

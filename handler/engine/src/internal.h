@@ -120,6 +120,7 @@ struct vl_vol {
 	bool lease_held;                  /* this blade holds the volume's lease */
 	bool fenced;                      /* a newer owner was seen on disk */
 	bool gone;                        /* deleted by another blade while open here */
+	unsigned last_acquire_ms;         /* the last successful acquire took this long */
 	struct vl_vol *gone_next;         /* list of those, freed at pool close */
 
 	pthread_mutex_t lock;             /* map changes */
@@ -145,6 +146,15 @@ struct vl_shared {
 	pthread_mutex_t msg_lock;
 	uint64_t msg_sent[VL_MSG_HOSTS + 1];
 	uint64_t msg_seen[VL_MSG_HOSTS + 1];
+	struct vl_msg_entry (*msg_out)[VL_MSG_ENTRIES]; /* per recipient: the last requests */
+	uint32_t msg_out_nr[VL_MSG_HOSTS + 1];
+	/* this blade's status block (msg.c) */
+	pthread_mutex_t st_lock;
+	char st_name[64];
+	struct vl_slot_report *st_rep;    /* nr_slots entries: the caller's view */
+	struct vl_status_result st_res[VL_STATUS_RESULTS];
+	uint32_t st_res_next;
+	uint64_t st_beat;
 };
 
 struct vl_pool {
@@ -263,6 +273,14 @@ VL_HIDDEN void vl_admin_end(struct vl_pool *p, const char *what, bool changed);
 /* a volume's lease for an admin change of a volume nobody serves: 0, -EBUSY */
 VL_HIDDEN int vl_vol_lease_take(struct vl_vol *v, bool reload, struct vl_diag *d);
 VL_HIDDEN void vl_vol_lease_drop(struct vl_vol *v);
+/* msg.c: message slots and status blocks */
+VL_HIDDEN uint64_t vl_msg_unit_off(const struct vl_pool *p);
+VL_HIDDEN int vl_msg_init(struct vl_pool *p);
+VL_HIDDEN void vl_msg_free(struct vl_pool *p);
+/* Append n requests for blade `to` (seq filled in) and rewrite the slot. */
+VL_HIDDEN int vl_msg_send(struct vl_pool *p, uint64_t to, struct vl_msg_entry *e, size_t n);
+/* Rewrite this blade's status block; caller holds p->lock (the claims are read). */
+VL_HIDDEN int vl_status_write_locked(struct vl_pool *p);
 VL_HIDDEN int vl_refresh_locked(struct vl_pool *p);
 
 /* map.c */

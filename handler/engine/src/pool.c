@@ -24,6 +24,7 @@ static struct vl_pool *pool_new(unsigned flags)
 	pthread_mutex_init(&p->fault_lock, NULL);
 	pthread_mutex_init(&p->sh.ag_lock, NULL);
 	pthread_mutex_init(&p->sh.msg_lock, NULL);
+	pthread_mutex_init(&p->sh.st_lock, NULL);
 	for (int i = 0; i < VL_MAX_MEMBERS; i++) {
 		p->m[i].fd = -1;
 		pthread_mutex_init(&p->sync_lock[i], NULL);
@@ -84,6 +85,8 @@ void vl_pool_close(struct vl_pool *p)
 	pthread_mutex_destroy(&p->fault_lock);
 	pthread_mutex_destroy(&p->sh.ag_lock);
 	pthread_mutex_destroy(&p->sh.msg_lock);
+	pthread_mutex_destroy(&p->sh.st_lock);
+	vl_msg_free(p);
 	for (int i = 0; i < VL_MAX_MEMBERS; i++)
 		pthread_mutex_destroy(&p->sync_lock[i]);
 	free(p);

@@ -64,7 +64,7 @@ static void lease_pool(struct vl_pool *p, struct vl_lease *l)
 	lease_at(p, l, VL_LA_POOL, "pool", -1);
 }
 
-static uint64_t change_off(const struct vl_pool *p)
+uint64_t vl_msg_unit_off(const struct vl_pool *p)
 {
 	return p->sb.shared.lease_off + (uint64_t)VL_LA_MSG * VL_LEASE_ALIGN;
 }
@@ -76,7 +76,7 @@ static int change_read(struct vl_pool *p, uint64_t *seq)
 	VL_AUTOFREE struct vl_change *c = aligned_alloc(VL_BLK, VL_BLK);
 	if (!c)
 		return -ENOMEM;
-	int r = vl_io_read(p, p->sb.shared.lease_member, c, VL_BLK, change_off(p));
+	int r = vl_io_read(p, p->sb.shared.lease_member, c, VL_BLK, vl_msg_unit_off(p));
 	if (r)
 		return r;
 	if (vl_blk_verify(c, VL_BT_CHANGE, p->uuid, p->uuid, 0))
@@ -101,109 +101,8 @@ static int change_write(struct vl_pool *p, uint64_t seq, uint64_t host, const ch
 	snprintf(c->what, sizeof(c->what), "%s", what);
 	vl_blk_seal(c);
 	uint32_t lm = p->sb.shared.lease_member;
-	int r = vl_io_write(p, lm, c, VL_BLK, change_off(p), true);
+	int r = vl_io_write(p, lm, c, VL_BLK, vl_msg_unit_off(p), true);
 	return r ? r : vl_io_sync(p, lm);
-}
-
-/* ---- message slots ---- */
-
-static uint64_t msg_off(const struct vl_pool *p, uint64_t to, uint64_t from)
-{
-	return change_off(p) + (1 + (to - 1) * VL_MSG_HOSTS + (from - 1)) * VL_BLK;
-}
-
-static bool msg_host_ok(uint64_t h) { return h >= 1 && h <= VL_MSG_HOSTS; }
-
-/* The sequence numbers in the slots now: nothing older is acted on or reused. */
-static int msg_init(struct vl_pool *p)
-{
-	uint64_t me = p->sh.ls.host_id;
-	if (!msg_host_ok(me))
-		return 0;
-	VL_AUTOFREE struct vl_msg *m = aligned_alloc(VL_BLK, VL_BLK);
-	if (!m)
-		return -ENOMEM;
-	uint32_t lm = p->sb.shared.lease_member;
-	for (uint64_t o = 1; o <= VL_MSG_HOSTS; o++) {
-		int r = vl_io_read(p, lm, m, VL_BLK, msg_off(p, me, o));
-		if (r)
-			return r;
-		if (!vl_blk_verify(m, VL_BT_MSG, p->uuid, p->uuid, me << 16 | o))
-			p->sh.msg_seen[o] = m->h.gen;
-		if ((r = vl_io_read(p, lm, m, VL_BLK, msg_off(p, o, me))))
-			return r;
-		if (!vl_blk_verify(m, VL_BT_MSG, p->uuid, p->uuid, o << 16 | me))
-			p->sh.msg_sent[o] = m->h.gen;
-	}
-	return 0;
-}
-
-static int msg_send(struct vl_pool *p, uint64_t to, uint32_t kind, const struct vl_vol *v)
-{
-	uint64_t me = p->sh.ls.host_id;
-	if (!msg_host_ok(me) || !msg_host_ok(to) || to == me)
-		return -EOPNOTSUPP;
-	VL_AUTOFREE struct vl_msg *m = aligned_alloc(VL_BLK, VL_BLK);
-	if (!m)
-		return -ENOMEM;
-	VL_LOCK_SCOPE(&p->sh.msg_lock);
-	memset(m, 0, sizeof(*m));
-	m->h.type = VL_BT_MSG;
-	m->h.version = VL_FORMAT_SHARED;
-	m->h.gen = p->sh.msg_sent[to] + 1;
-	memcpy(m->h.pool_uuid, p->uuid, 16);
-	memcpy(m->h.obj_uuid, p->uuid, 16);
-	m->h.index = to << 16 | me;
-	m->kind = kind;
-	m->slot = v->slot;
-	memcpy(m->vol_uuid, v->uuid, 16);
-	m->time = (uint64_t)time(NULL);
-	vl_blk_seal(m);
-	/* O_DIRECT: on the shared disk when written (no sync: nothing depends on it
-	 * surviving a power loss) */
-	int r = vl_io_write(p, p->sb.shared.lease_member, m, VL_BLK, msg_off(p, to, me), true);
-	if (!r)
-		p->sh.msg_sent[to] = m->h.gen;
-	return r;
-}
-
-int vl_pool_serve_requests(struct vl_pool *p, unsigned *released)
-{
-	*released = 0;
-	uint64_t me = p->sh.ls.host_id;
-	if (!p->sh.on || !msg_host_ok(me))
-		return 0;
-	size_t len = (size_t)VL_MSG_HOSTS * VL_BLK;
-	VL_AUTOFREE uint8_t *row = aligned_alloc(VL_BLK, len);
-	if (!row)
-		return -ENOMEM;
-	int r = vl_io_read(p, p->sb.shared.lease_member, row, len, msg_off(p, me, 1));
-	if (r)
-		return r;
-	for (uint64_t o = 1; o <= VL_MSG_HOSTS; o++) {
-		const struct vl_msg *m = (const void *)(row + (o - 1) * VL_BLK);
-		if (o == me || vl_blk_verify(m, VL_BT_MSG, p->uuid, p->uuid, me << 16 | o))
-			continue;
-		pthread_mutex_lock(&p->sh.msg_lock);
-		bool fresh = m->h.gen > p->sh.msg_seen[o];
-		if (fresh)
-			p->sh.msg_seen[o] = m->h.gen;
-		pthread_mutex_unlock(&p->sh.msg_lock);
-		if (!fresh || m->kind != VL_MSG_RELEASE || m->slot >= p->sb.shared.nr_slots)
-			continue;
-		pthread_mutex_lock(&p->lock);
-		struct vl_vol *v = p->slots[m->slot];
-		bool mine = v && v->lease_held && !memcmp(v->uuid, m->vol_uuid, 16);
-		pthread_mutex_unlock(&p->lock);
-		if (!mine)
-			continue;
-		vl_pool_finding(p, "volume %s: released at the request of the blade with host id "
-				   "%" PRIu64,
-				v->name, o);
-		if (vl_vol_release(v) == 0)
-			(*released)++;
-	}
-	return 0;
 }
 
 /* Acquire, retrying every 2 ms for up to timeout_ms while the lease is held. */
@@ -226,7 +125,37 @@ static int acquire_wait(struct vl_vol *v, unsigned timeout_ms, struct vl_diag *d
 	}
 }
 
+static unsigned ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t ms = (int64_t)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+	return ms < 0 ? 0 : (unsigned)ms;
+}
+
 int vl_vol_takeover(struct vl_vol *v, unsigned timeout_ms, unsigned flags, struct vl_diag *d)
+{
+	return vl_vol_takeover_timed(v, timeout_ms, flags, NULL, NULL, d);
+}
+
+static int takeover(struct vl_vol *v, unsigned timeout_ms, unsigned flags, struct vl_diag *d);
+
+int vl_vol_takeover_timed(struct vl_vol *v, unsigned timeout_ms, unsigned flags, unsigned *wait_ms,
+			  unsigned *acquire_ms, struct vl_diag *d)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	v->last_acquire_ms = 0;
+	int r = takeover(v, timeout_ms, flags, d);
+	unsigned all = ms_since(&t0), acq = r ? 0 : v->last_acquire_ms;
+	if (wait_ms)
+		*wait_ms = all > acq ? all - acq : 0;
+	if (acquire_ms)
+		*acquire_ms = acq;
+	return r;
+}
+
+static int takeover(struct vl_vol *v, unsigned timeout_ms, unsigned flags, struct vl_diag *d)
 {
 	struct vl_pool *p = v->pool;
 	int r = vl_vol_acquire(v, d);
@@ -241,7 +170,9 @@ int vl_vol_takeover(struct vl_vol *v, unsigned timeout_ms, unsigned flags, struc
 		uint32_t copy;
 		holder = vh && !vl_slot_read(p, v->slot, vh, &copy) ? vh->owner_node : 0;
 	}
-	int s = msg_send(p, holder, VL_MSG_RELEASE, v);
+	struct vl_msg_entry e = {.kind = VL_MSG_RELEASE, .slot = v->slot};
+	memcpy(e.vol_uuid, v->uuid, 16);
+	int s = vl_msg_send(p, holder, &e, 1);
 	if (s && !(flags & VL_TAKEOVER_FORCE))
 		return vl_diag_set(d, -EBUSY,
 				   "volume '%s' is owned by the blade with host id %" PRIu64 " and "
@@ -359,7 +290,7 @@ int vl_pool_share(struct vl_pool *p, const struct vl_share_opts *o, const struct
 		r = z ? 0 : -ENOMEM;
 		if (z) {
 			memset(z, 0, VL_LEASE_ALIGN);
-			r = vl_io_write(p, lm, z, VL_LEASE_ALIGN, change_off(p), true);
+			r = vl_io_write(p, lm, z, VL_LEASE_ALIGN, vl_msg_unit_off(p), true);
 		}
 	}
 	if (!r)
@@ -409,7 +340,7 @@ int vl_shared_open(struct vl_pool *p, const struct vl_pool_open_opts *o, struct 
 				   " (%s): is sanlock running (systemctl start wdmd sanlock) and "
 				   "is another blade using this host id?",
 				   p->sb.pool_name, o->host_id, strerror(-r));
-	if ((r = msg_init(p)))
+	if ((r = vl_msg_init(p)))
 		return vl_diag_set(d, r, "pool %s: cannot read the message slots: %s",
 				   p->sb.pool_name, strerror(-r));
 	if ((r = change_read(p, &sh->change_seq)))
@@ -587,6 +518,8 @@ int vl_vol_acquire(struct vl_vol *v, struct vl_diag *d)
 		return 0;
 	if (v->gone)
 		return vl_diag_set(d, -ENOENT, "volume '%s' was deleted by another blade", v->name);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int r = vl_vol_lease_take(v, true, d);
 	if (r)
 		return r;
@@ -597,6 +530,8 @@ int vl_vol_acquire(struct vl_vol *v, struct vl_diag *d)
 				   strerror(-r));
 	}
 	atomic_store(&v->owned, true);
+	v->last_acquire_ms = ms_since(&t0);
+	(void)vl_status_write_locked(p); /* the claim, for the other blades' ALUA view */
 	return 0;
 }
 
@@ -612,6 +547,7 @@ int vl_vol_release(struct vl_vol *v)
 	vl_vol_grace(v);            /* every I/O that passed the ownership check is done */
 	int r = vl_vol_commit(v);   /* commits, and flushes the data on the members */
 	vl_vol_lease_drop(v);
+	(void)vl_status_write_locked(p);
 	return r;
 }
 

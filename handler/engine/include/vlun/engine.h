@@ -299,10 +299,83 @@ bool vl_vol_owned(const struct vl_vol *vol);
 enum { VL_TAKEOVER_FORCE = 1u << 0 };
 int vl_vol_takeover(struct vl_vol *vol, unsigned timeout_ms, unsigned flags,
 		    struct vl_diag *diag);
-/* Serve the requests other blades left in this blade's message slots: release each
- * volume asked for that this blade owns.  Call it often (every ~20 ms) on a serving
- * blade: it is one read of this blade's slots.  *released counts the volumes let go. */
-int vl_pool_serve_requests(struct vl_pool *pool, unsigned *released);
+/* Takeover with figures: *wait_ms waiting for the owner to let go, *acquire_ms the last
+ * acquire (lease, metadata re-read, epoch commit).  Either pointer may be NULL. */
+int vl_vol_takeover_timed(struct vl_vol *vol, unsigned timeout_ms, unsigned flags,
+			  unsigned *wait_ms, unsigned *acquire_ms, struct vl_diag *diag);
+
+/* ---- requests between blades, and what each blade publishes (docs/alua.md) ----
+ * Requests travel in the pool's message slots (host ids 1-15); each blade publishes a
+ * status block: the volumes it holds (its claims), what it reports to initiators for
+ * each volume, and the outcome of the requests it was sent. */
+#define VL_STATUS_HOSTS 15u       /* host ids with message slots and a status block */
+#define VL_STATUS_VOLS 420u       /* volume slots a status block describes */
+enum vl_req_kind { VL_REQ_RELEASE = 1, VL_REQ_TAKE = 2 };
+struct vl_request {
+	enum vl_req_kind kind;
+	uint64_t from;               /* the asking blade */
+	uint64_t seq;                /* its request number (report the outcome with it) */
+	uint32_t slot;
+	unsigned flags;              /* TAKE: VL_TAKEOVER_FORCE */
+	unsigned timeout_ms;         /* TAKE */
+	struct vl_vol *vol;          /* the volume as loaded here */
+};
+/* RELEASE: called before the volume is let go; return 0 to let it go now, -errno to
+ * refuse (the asker keeps waiting, then fences).  TAKE: the engine does nothing itself;
+ * the callback takes the volume (not on this thread: it must not block) and reports
+ * with vl_pool_note_result. */
+typedef int (*vl_request_fn)(void *arg, const struct vl_request *rq);
+/* Serve the requests other blades left in this blade's message slots.  Call it often
+ * (every ~20 ms) on a serving blade: it is one read of this blade's slots.  fn NULL:
+ * release what is asked for, ignore the rest.  *released counts the volumes let go. */
+int vl_pool_serve_requests(struct vl_pool *pool, vl_request_fn fn, void *arg,
+			   unsigned *released);
+/* Ask blade `to` to take the volumes (one message): *seq = the first request's number,
+ * the others follow in order. */
+int vl_pool_send_take(struct vl_pool *pool, uint64_t to, struct vl_vol *const *vols, size_t n,
+		      unsigned flags, unsigned timeout_ms, uint64_t *seq);
+
+enum { VL_REP_EXPORTED = 2, VL_REP_MOVING = 4 };
+struct vl_slot_report {
+	uint16_t ao_host;            /* host id this blade reports Active/Optimized, 0 none */
+	uint8_t flags;               /* VL_REP_* */
+};
+/* What this blade reports for the first n volume slots (kept; published with this
+ * blade's claims now, at every acquire and release, and by vl_pool_beat). */
+int vl_pool_publish(struct vl_pool *pool, const char *blade_name,
+		    const struct vl_slot_report *rep, uint32_t n);
+/* Rewrite this blade's status block (a heartbeat: call about every second).  -EAGAIN
+ * when the pool is busy with a change (try at the next beat). */
+int vl_pool_beat(struct vl_pool *pool);
+/* The outcome of another blade's request, published with the next status block. */
+void vl_pool_note_result(struct vl_pool *pool, uint64_t from, uint64_t seq, uint32_t slot,
+			 int err, unsigned wait_ms, unsigned acquire_ms);
+
+enum { VL_ST_OWNED = 1, VL_ST_EXPORTED = 2, VL_ST_MOVING = 4 };
+struct vl_blade_status {
+	bool present;                /* a valid block (the blade served the pool once) */
+	uint64_t host_id, beat, time;
+	char name[65];
+	uint32_t nr_vols, nr_results;
+	struct {
+		uint64_t seq, from;
+		int err;
+		uint32_t slot, wait_ms, acquire_ms;
+	} res[16];
+	struct {
+		uint16_t ao_host;
+		uint8_t flags;       /* VL_ST_* */
+		uint32_t epoch;
+	} vol[VL_STATUS_VOLS];
+};
+/* Every blade's status block: st[h - 1] for host id h (VL_STATUS_HOSTS entries), one read. */
+int vl_pool_read_status(struct vl_pool *pool, struct vl_blade_status *st);
+/* Who holds the volume in `slot` by the blades' claims: the claimer with the newest epoch
+ * (0 = nobody claims it). */
+uint64_t vl_status_owner(const struct vl_blade_status *st, uint32_t slot, uint32_t *epoch);
+/* This blade's host id in a shared pool opened with leases (0 otherwise). */
+uint64_t vl_pool_host_id(struct vl_pool *pool);
+
 /* Re-read the pool-wide change record; when another blade changed the pool, re-read
  * the volume table (volumes created, grown, deleted elsewhere).  *changed says so. */
 int vl_pool_poll(struct vl_pool *pool, bool *changed);
