@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alua.h"
 #include "glue.h"
 #include "ctlsock.h"
 #include "poolconf.h"
@@ -38,6 +39,7 @@ struct vdev {
 	struct tcmu_device *dev;
 	struct pool_ref *pref;
 	struct vl_vol *vol;
+	uint32_t slot;             /* the volume's slot (ALUA state) */
 	struct vlun_cfg cfg;
 	uint32_t block_size;
 	bool wce;                  /* write cache enabled: else every write is FUA */
@@ -75,6 +77,7 @@ struct pool_ref {
 	int refs;
 	bool shared;  /* kept open until the runner exits: leaving and rejoining the
 		       * lockspace costs seconds, and a LUN's reopen must not */
+	struct alua_pool *alua; /* shared pools: the ALUA states of its LUNs (alua.h) */
 	struct pool_ref *next;
 };
 
@@ -107,6 +110,24 @@ static int pool_open_conf(const char *name, unsigned flags, struct vl_pool **out
 	return r;
 }
 
+/* The ALUA view of a shared pool: this blade's name is its ALUA group's. */
+static struct alua_pool *alua_new_for(struct vl_pool *p, const char *name)
+{
+	struct bladeconf bc;
+	struct vl_diag d = {{0}};
+	const char *blade = bladeconf_load(poolconf_dir(NULL), &bc, &d) == 0 ? bc.name : "";
+	struct alua_pool *ap = alua_pool_new(p, name, blade);
+	if (!ap)
+		vl_dev_warn(NULL, "pool %s: no ALUA state management (host ids 1-%u have it)\n",
+			    name, VL_STATUS_HOSTS);
+	else if (!blade[0])
+		vl_dev_warn(NULL, "pool %s: this blade has no name in %s/blade.conf: its own ALUA "
+				  "group cannot be told from the others (vlun-config apply --blade NAME "
+				  "writes it)\n",
+			    name, poolconf_dir(NULL));
+	return ap;
+}
+
 static struct pool_ref *pool_get(const char *name, struct vl_diag *d)
 {
 	pthread_mutex_lock(&reg_lock);
@@ -122,6 +143,8 @@ static struct pool_ref *pool_get(const char *name, struct vl_diag *d)
 				r->pool = p;
 				r->shared = si.shared;
 				r->refs = si.shared; /* the pin */
+				if (si.shared && si.host_id)
+					r->alua = alua_new_for(p, name);
 				r->next = pools;
 				pools = r;
 				if (si.shared)
@@ -174,13 +197,14 @@ static void *poll_main(void *arg)
 			unsigned released;
 			if (!r->shared)
 				continue;
-			int e = vl_pool_serve_requests(r->pool, NULL, NULL, &released);
+			int e = 0;
+			if (r->alua)
+				alua_tick(r->alua, tick);
+			else
+				e = vl_pool_serve_requests(r->pool, NULL, NULL, &released);
 			if (e)
 				vl_dev_warn(NULL, "pool %s: cannot read the message slots: %s\n",
 					    r->name, strerror(-e));
-			else if (released)
-				vl_dev_info(NULL, "pool %s: %u volume(s) released to another blade\n",
-					    r->name, released);
 			if (tick % (POLL_MS / SERVE_MS))
 				continue;
 			e = vl_pool_poll(r->pool, &changed);
@@ -220,6 +244,21 @@ static int ctl_handle(int argc, char **argv, char *msg, size_t n)
 		snprintf(msg, n, "fast path %s", argv[1]);
 		vl_dev_info(NULL, "control socket: fast path %s\n", argv[1]);
 		return 0;
+	}
+	if (!strncmp(argv[0], "alua-", 5) && argc >= 2) {
+		pthread_mutex_lock(&reg_lock);
+		struct pool_ref *ar = pool_find(argv[1]);
+		struct alua_pool *ap = ar ? ar->alua : NULL; /* shared pools are never freed */
+		bool found = ar != NULL;
+		pthread_mutex_unlock(&reg_lock);
+		if (!ap) {
+			snprintf(msg, n, found ? "pool %s has no ALUA state management here (a shared "
+						 "pool served with host id 1-15 has)"
+					       : "pool %s is not served by this tcmu-runner",
+				 argv[1]);
+			return found ? -EOPNOTSUPP : -ENOENT;
+		}
+		return alua_ctl(ap, argc, argv, msg, n);
 	}
 	if (!strcmp(argv[0], "serves") && argc == 2) {
 		pthread_mutex_lock(&reg_lock);
@@ -353,6 +392,7 @@ static int vlun_open(struct tcmu_device *dev, bool reopen)
 		vl_dev_err(dev, "%s\n", d.msg);
 		goto fail;
 	}
+	v->slot = vl_vol_slot(v->vol);
 	v->block_size = tcmu_dev_get_block_size(dev);
 	uint64_t lun = tcmu_dev_get_num_lbas(dev) * v->block_size;
 	uint64_t vsize = vl_vol_size(v->vol);
@@ -465,6 +505,10 @@ static struct tcmur_handler vlun_handler;
  * owned by another blade: the runner learns it lost the lock, the initiator gets BUSY. */
 static int status_dev(struct tcmu_device *dev, uint8_t *sense, int err, bool write)
 {
+	struct vdev *v = vd(dev);
+	/* moving here: ours in a moment; the runner's own lock work would only slow it */
+	if (err == -ESTALE && v && alua_incoming(v->pref->alua, v->slot))
+		return TCMU_STS_BUSY;
 	if (err == -ESTALE && write)
 		tcmu_notify_lock_lost(dev); /* the next write runs the runner's lock()  */
 	return vlun_status(err, write, sense);
@@ -513,7 +557,7 @@ static int vlun_read(struct tcmu_device *dev, struct tcmur_cmd *cmd, struct iove
 	/* a read takes a volume nobody owns (no lease held anywhere: nothing to fight
 	 * over), never one a live blade owns: that only a write does (vlun_lock) */
 	struct vl_diag d;
-	if (r == -ESTALE && vl_vol_acquire(v->vol, &d) == 0)
+	if (r == -ESTALE && alua_may_take(v->pref->alua, v->slot) && vl_vol_acquire(v->vol, &d) == 0)
 		r = vl_vol_readv(v->vol, iov, (int)cnt, (uint64_t)off);
 	worker_exit(v);
 	return finish(dev, cmd, status(cmd, r, false));
@@ -741,6 +785,12 @@ static int vlun_lock(struct tcmu_device *dev, uint16_t tag)
 {
 	struct vdev *v = vd(dev);
 	struct vl_diag d = {{0}};
+	if (v && !alua_may_take(v->pref->alua, v->slot))
+		return TCMU_STS_BUSY; /* handing it to another blade: never take it back */
+	if (v)
+		alua_wait_incoming(v->pref->alua, v->slot, TAKEOVER_MS);
+	if (v && vl_vol_owned(v->vol))
+		return TCMU_STS_OK;
 	/* a live owner elsewhere is asked to let go; one that does not answer within
 	 * TAKEOVER_MS is fenced (the runner answers BUSY meanwhile) */
 	int r = v ? vl_vol_takeover(v->vol, TAKEOVER_MS, VL_TAKEOVER_FORCE, &d) : -ENODEV;

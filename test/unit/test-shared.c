@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <sys/stat.h>
 
+#include "alua.h"
 #include "tutil.h"
 
 static void free_buf(uint8_t **b) { free(*b); }
@@ -731,6 +732,181 @@ static void pool_changes_are_seen_by_the_other_blade(void)
 	printf("ok - pool changes are seen by the other blade\n");
 }
 
+
+/* ---- ALUA states and moves (handler/tcmu/alua.c) on two blades in one process ---- */
+
+/* A plain tree standing in for one blade's configfs: vm1's backstore with a group per
+ * blade, states as given. */
+static const char *fake_cfs(const char *blade, int state_a, int state_b)
+{
+	static char roots[2][512];
+	char *root = roots[blade[0] == 'b'];
+	snprintf(root, 512, "%s/cfs-%s/core", tu_tmpdir(), blade);
+	char p[700];
+	const char *dirs[] = {"", "/user_1", "/user_1/vm1", "/user_1/vm1/attrib", "/user_1/vm1/alua",
+			      "/user_1/vm1/alua/a", "/user_1/vm1/alua/b",
+			      "/user_1/vm1/alua/default_tg_pt_gp"};
+	snprintf(p, sizeof(p), "%s/cfs-%s", tu_tmpdir(), blade);
+	mkdir(p, 0755);
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", root, dirs[i]);
+		mkdir(p, 0755);
+	}
+	struct { const char *f, *v; } files[3] = {{"attrib/dev_config", "vlun/shp/vm1\n"},
+						  {"alua/a/alua_access_state", state_a ? "2\n" : "0\n"},
+						  {"alua/b/alua_access_state", state_b ? "2\n" : "0\n"}};
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/user_1/vm1/%s", root, files[i].f);
+		FILE *f = fopen(p, "w");
+		CHECK(f && fputs(files[i].v, f) >= 0 && fclose(f) == 0);
+	}
+	return root;
+}
+
+static int state_of(const char *root, const char *group)
+{
+	char p[700], buf[16] = "";
+	snprintf(p, sizeof(p), "%s/user_1/vm1/alua/%s/alua_access_state", root, group);
+	FILE *f = fopen(p, "r");
+	CHECK(f && fgets(buf, sizeof(buf), f));
+	fclose(f);
+	return atoi(buf);
+}
+
+struct ticker {
+	struct alua_pool *ap[2];
+	atomic_bool stop;
+	atomic_bool frozen[2]; /* a blade whose handler does not answer */
+};
+
+static void *tick_main(void *arg)
+{
+	struct ticker *t = arg;
+	for (unsigned tick = 0; !atomic_load(&t->stop); tick++) {
+		for (int i = 0; i < 2; i++)
+			if (!atomic_load(&t->frozen[i]))
+				alua_tick(t->ap[i], tick);
+		usleep(5000);
+	}
+	return NULL;
+}
+
+static int ctl(struct alua_pool *ap, char *line, char *msg)
+{
+	char *argv[16], *save = NULL;
+	int argc = 0;
+	for (char *w = strtok_r(line, " ", &save); w && argc < 16; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	return alua_ctl(ap, argc, argv, msg, 16384);
+}
+
+static void alua_states_follow_the_owner_on_every_blade(void)
+{
+	struct vl_pool *a, *b;
+	struct vl_vol *va, *vb;
+	two_blades_one_volume(&a, &b, &va, &vb);
+	/* as vlun-config creates them: the configured owner (a) AO, the other Standby */
+	const char *ra = fake_cfs("a", 0, 2), *rb = fake_cfs("b", 0, 2);
+	struct ticker t;
+	memset(&t, 0, sizeof(t));
+	t.ap[0] = alua_pool_new(a, "shp", "a");
+	t.ap[1] = alua_pool_new(b, "shp", "b");
+	CHECK(t.ap[0] && t.ap[1]);
+	alua_pool_set_configfs(t.ap[0], ra);
+	alua_pool_set_configfs(t.ap[1], rb);
+	static char msg[16384];
+	char line[200];
+	/* nobody owns vm1 yet: nothing is rewritten; the configured owner claims it */
+	snprintf(line, sizeof(line), "alua-sync shp");
+	CHECK_OK(ctl(t.ap[1], line, msg));
+	CHECK(strstr(msg, "1 LUNs"));
+	snprintf(line, sizeof(line), "alua-claim shp vm1");
+	CHECK_OK(ctl(t.ap[0], line, msg));
+	CHECK(strstr(msg, "owned here") && vl_vol_owned(va));
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, tick_main, &t) == 0);
+	usleep(300000);
+	CHECK(state_of(ra, "a") == 0 && state_of(ra, "b") == 2);
+	CHECK(state_of(rb, "a") == 0 && state_of(rb, "b") == 2);
+	/* b's claim cannot take it from a */
+	snprintf(line, sizeof(line), "alua-claim shp vm1");
+	CHECK_OK(ctl(t.ap[1], line, msg));
+	CHECK(!vl_vol_owned(vb) && strstr(msg, "last owned by the blade with host id 1"));
+	VL_ALIGNED_BUF(buf, MB);
+	unsigned max_ms = 0;
+	for (uint32_t round = 0; round < 6; round++) {
+		/* to b, to a, ... asked on a, on b, on the target, on the source */
+		bool to_b = round % 2 == 0;
+		struct alua_pool *asker = t.ap[(round / 2) % 2];
+		struct vl_vol *from = to_b ? va : vb, *to = to_b ? vb : va;
+		fill_tag(buf, MB, 3, round);
+		CHECK_OK(vl_vol_write(from, buf, MB, (round % 3) * MB, 0));
+		snprintf(line, sizeof(line), "alua-move shp %d 5000 safe vm1", to_b ? 2 : 1);
+		int r = ctl(asker, line, msg);
+		if (r) {
+			fprintf(stderr, "move: %d %s\n", r, msg);
+			snprintf(line, sizeof(line), "alua-status shp");
+			ctl(asker, line, msg);
+			fprintf(stderr, "status: %s\n", msg);
+		}
+		CHECK_OK(r);
+		CHECK(strstr(msg, "result=moved") && strstr(msg, to_b ? "from=1 to=2" : "from=2 to=1"));
+		unsigned ms = (unsigned)atoi(strstr(msg, "total_ms=") + 9);
+		max_ms = ms > max_ms ? ms : max_ms;
+		CHECK(vl_vol_owned(to) && !vl_vol_owned(from));
+		const char *ao = to_b ? "b" : "a", *sb = to_b ? "a" : "b";
+		CHECK(state_of(ra, ao) == 0 && state_of(ra, sb) == 2);
+		CHECK(state_of(rb, ao) == 0 && state_of(rb, sb) == 2);
+		memset(buf, 0, MB);
+		CHECK_OK(vl_vol_read(to, buf, MB, (round % 3) * MB));
+		CHECK(tag_is(buf, MB, 3, round));
+		/* again: nothing to do */
+		snprintf(line, sizeof(line), "alua-move shp %d 5000 safe vm1", to_b ? 2 : 1);
+		CHECK_OK(ctl(t.ap[round % 2], line, msg));
+		CHECK(strstr(msg, "result=already"));
+	}
+	/* status: the owner and both blades' states */
+	snprintf(line, sizeof(line), "alua-status shp");
+	CHECK_OK(ctl(t.ap[1], line, msg));
+	CHECK(strstr(msg, "blade name=a host=1 answering=1") && strstr(msg, "blade name=b host=2"));
+	CHECK(strstr(msg, "vol name=vm1 slot=0 owner=1") && strstr(msg, "states=1:1,2:1 moving="));
+	/* a target that does not answer: refused, nothing changes */
+	atomic_store(&t.frozen[1], true);
+	usleep(5500000);
+	snprintf(line, sizeof(line), "alua-move shp 2 1000 safe vm1");
+	CHECK_RC(ctl(t.ap[0], line, msg), -EHOSTDOWN);
+	CHECK(vl_vol_owned(va) && state_of(ra, "a") == 0);
+	/* an owner that does not answer: safe fails (-EBUSY), force fences it */
+	atomic_store(&t.frozen[1], false);
+	usleep(300000);
+	atomic_store(&t.frozen[0], true);
+	snprintf(line, sizeof(line), "alua-move shp 2 300 safe vm1");
+	CHECK_RC(ctl(t.ap[1], line, msg), -EBUSY);
+	CHECK(strstr(msg, "result=failed") && strstr(msg, "retry with force") && vl_vol_owned(va));
+	int f0 = forced;
+	snprintf(line, sizeof(line), "alua-move shp 2 300 force vm1");
+	int r = ctl(t.ap[1], line, msg);
+	/* the frozen blade cannot report: b took it, a's states are a's to fix when it wakes */
+	CHECK(r == 0 || r == -ETIMEDOUT);
+	CHECK(forced == f0 + 1 && vl_vol_owned(vb));
+	CHECK(state_of(rb, "b") == 0 && state_of(rb, "a") == 2);
+	atomic_store(&t.frozen[0], false);
+	usleep(400000);
+	CHECK(state_of(ra, "b") == 0 && state_of(ra, "a") == 2);
+	atomic_store(&t.stop, true);
+	pthread_join(th, NULL);
+	alua_pool_free(t.ap[0]);
+	alua_pool_free(t.ap[1]);
+	vl_vol_close(va);
+	vl_vol_close(vb);
+	vl_pool_close(a);
+	vl_pool_close(b);
+	printf("ok - ALUA states follow the owner on both blades: 6 moves asked on either blade "
+	       "(max %u ms), repeats do nothing, a silent target is refused, a silent owner is "
+	       "fenced with force\n",
+	       max_ms);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -742,5 +918,6 @@ int main(void)
 	a_live_owner_lets_go_when_asked();
 	two_blades_allocating_at_once_never_share_an_extent();
 	pool_changes_are_seen_by_the_other_blade();
+	alua_states_follow_the_owner_on_every_blade();
 	return 0;
 }

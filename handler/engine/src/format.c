@@ -22,7 +22,8 @@ int vl_blk_verify(const void *blk, uint16_t type, const uint8_t *pool_uuid,
 	struct vl_blkhdr h;
 	memcpy(&h, blk, sizeof(h));
 	bool v_ok = h.type == VL_BT_SB ? h.version == 1 || h.version == VL_FORMAT_SHARED
-		  : h.type == VL_BT_CHANGE || h.type == VL_BT_MSG ? h.version == VL_FORMAT_SHARED
+		  : h.type == VL_BT_CHANGE || h.type == VL_BT_MSG || h.type == VL_BT_STATUS
+					   ? h.version == VL_FORMAT_SHARED
 					   : h.version == 1;
 	if (h.magic != VL_MAGIC || h.type != type || !v_ok)
 		return -EBADMSG;

@@ -22,6 +22,7 @@
 
 _Static_assert(VL_STATUS_HOSTS == VL_MSG_HOSTS, "status hosts");
 _Static_assert(VL_STATUS_VOLS == VL_STATUS_SLOTS, "status slots");
+_Static_assert(VL_TAKE_MAX == VL_MSG_ENTRIES, "take entries");
 _Static_assert(VL_STATUS_BLK0 + VL_MSG_HOSTS <= VL_LEASE_ALIGN / VL_BLK, "message unit");
 _Static_assert((int)VL_ST_OWNED == VL_STF_OWNED && (int)VL_ST_EXPORTED == VL_STF_EXPORTED &&
 		       (int)VL_ST_MOVING == VL_STF_MOVING && (int)VL_REP_EXPORTED == VL_STF_EXPORTED &&

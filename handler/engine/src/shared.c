@@ -535,6 +535,27 @@ int vl_vol_acquire(struct vl_vol *v, struct vl_diag *d)
 	return 0;
 }
 
+int vl_vol_claim(struct vl_vol *v, struct vl_diag *d)
+{
+	struct vl_pool *p = v->pool;
+	if (!p->is_shared || atomic_load(&v->owned))
+		return 0;
+	VL_AUTOFREE struct vl_volhdr *vh = aligned_alloc(VL_BLK, VL_BLK);
+	if (!vh)
+		return vl_diag_set(d, -ENOMEM, "out of memory");
+	uint32_t copy;
+	int r = vl_slot_read(p, v->slot, vh, &copy);
+	if (r && r != -ENOENT)
+		return vl_diag_set(d, r, "volume '%s': cannot read its header: %s", v->name,
+				   strerror(-r));
+	if (!r && vh->owner_node && vh->owner_node != p->sh.ls.host_id)
+		return vl_diag_set(d, -EBUSY,
+				   "volume '%s' was last owned by the blade with host id %" PRIu64
+				   " (epoch %" PRIu64 "); it stays there until moved",
+				   v->name, vh->owner_node, vh->owner_epoch);
+	return vl_vol_acquire(v, d);
+}
+
 int vl_vol_release(struct vl_vol *v)
 {
 	struct vl_pool *p = v->pool;

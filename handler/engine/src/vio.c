@@ -429,6 +429,8 @@ int vl_vol_block_status(struct vl_vol *v, uint64_t off, uint64_t len, bool *mapp
 }
 
 uint64_t vl_vol_size(const struct vl_vol *v) { return atomic_load(&v->size); }
+const char *vl_vol_name(const struct vl_vol *v) { return v->name; }
+uint32_t vl_vol_slot(const struct vl_vol *v) { return v->slot; }
 
 uint64_t vl_vol_allocated_bytes(struct vl_vol *v)
 {

@@ -160,6 +160,8 @@ int vl_vol_open(struct vl_pool *pool, const char *name, struct vl_vol **out,
 		struct vl_diag *diag);
 void vl_vol_close(struct vl_vol *vol);
 uint64_t vl_vol_size(const struct vl_vol *vol);
+const char *vl_vol_name(const struct vl_vol *vol);
+uint32_t vl_vol_slot(const struct vl_vol *vol);
 int vl_vol_readv(struct vl_vol *vol, const struct iovec *iov, int iovcnt, uint64_t off);
 int vl_vol_writev(struct vl_vol *vol, const struct iovec *iov, int iovcnt, uint64_t off,
 		  unsigned flags);
@@ -287,6 +289,10 @@ int vl_pool_lease_space(struct vl_pool *pool, struct vl_lease_space *ls);
  * flushes the members and releases the lease.  A commit that finds a newer owner or
  * generation on disk fences the volume (-ESTALE; it stays unowned). */
 int vl_vol_acquire(struct vl_vol *vol, struct vl_diag *diag);
+/* Acquire only a volume nobody has taken since it was created, or whose last owner on
+ * disk is this blade: the configured owner's first claim, which never moves a volume
+ * back from where it went (-EBUSY naming the last owner). */
+int vl_vol_claim(struct vl_vol *vol, struct vl_diag *diag);
 int vl_vol_release(struct vl_vol *vol);
 bool vl_vol_owned(const struct vl_vol *vol);
 /* Take the volume from a live owner: acquire, and if another blade holds it, ask that
@@ -330,6 +336,7 @@ typedef int (*vl_request_fn)(void *arg, const struct vl_request *rq);
  * release what is asked for, ignore the rest.  *released counts the volumes let go. */
 int vl_pool_serve_requests(struct vl_pool *pool, vl_request_fn fn, void *arg,
 			   unsigned *released);
+#define VL_TAKE_MAX 64u            /* volumes in one request */
 /* Ask blade `to` to take the volumes (one message): *seq = the first request's number,
  * the others follow in order. */
 int vl_pool_send_take(struct vl_pool *pool, uint64_t to, struct vl_vol *const *vols, size_t n,
