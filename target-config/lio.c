@@ -410,6 +410,34 @@ static void fmt(char *buf, size_t n, const char *f, ...)
 	va_end(ap);
 }
 
+/* One ALUA group per blade on backstore bs: id = the blade's TPG tag, implicit ALUA; the
+ * owner Active/Optimized (0), the others Standby (2), never Active/Non-optimized: an
+ * initiator fails I/O on a Standby path at once and switches path group, where an ANO
+ * old path would keep taking I/O (and, with implicit failover, pull the volume back)
+ * until multipathd re-reads priorities.  In a shared pool the state is written only when
+ * the group is created: then the handler manages it, and the pool's disks say who owns
+ * the volume now (an apply must never move it back to its configured owner).  The
+ * delays are set on every apply: no ANO delay, no transition delay, and RTPG's implicit
+ * transition time bounds an initiator's wait on a transitioning port. */
+static void alua_group(struct want *w, const char *bs, const struct tconf_volume *v,
+		       const struct tconf_blade *bl, const char *owner, bool shared)
+{
+	char g[400], id[16], gw[200];
+	const char *state = owner && !strcmp(owner, bl->name) ? "0" : "2";
+	fmt(g, sizeof(g), "%s/alua/%s", bs, bl->name);
+	fmt(id, sizeof(id), "%u", bl->tpg);
+	fmt(gw, sizeof(gw), "ALUA group %s of %s (id %u)", bl->name, v->name, bl->tpg);
+	/* the state needs the id and implicit ALUA first (LIO refuses it before) */
+	const char *ga[] = {"tg_pt_gp_id", id, "alua_access_type", "1",
+			    shared ? "alua_access_state" : NULL, state, NULL};
+	dir(w, g, gw, ga);
+	if (!shared)
+		attr(w, g, "alua_access_state", state, false);
+	attr(w, g, "nonop_delay_msecs", "0", false);
+	attr(w, g, "trans_delay_msecs", "0", false);
+	attr(w, g, "implicit_trans_secs", "10", false);
+}
+
 /* the user:vlun backstore serving volume v: core/HBA/NAME */
 static void backstore(struct want *w, const struct tconf *c, const struct tconf_volume *v,
 		      const struct lio_volstate *vs)
@@ -450,21 +478,13 @@ static void backstore(struct want *w, const struct tconf *c, const struct tconf_
 		if (vs->serial[0])
 			attr(w, bs, "wwn/vpd_unit_serial", vs->serial, false);
 	}
-	/* one ALUA group per blade: id = the blade's TPG tag, implicit, the owner AO */
 	const char *owner = NULL;
 	for (size_t e = 0; e < c->nr_exports; e++)
 		if (!strcmp(c->exports[e].volume, v->name))
 			owner = c->exports[e].owner;
-	for (size_t b = 0; b < c->nr_blades; b++) {
-		const struct tconf_blade *bl = &c->blades[b];
-		char g[400], id[16], gw[200];
-		fmt(g, sizeof(g), "%s/alua/%s", bs, bl->name);
-		fmt(id, sizeof(id), "%u", bl->tpg);
-		fmt(gw, sizeof(gw), "ALUA group %s of %s (id %u)", bl->name, v->name, bl->tpg);
-		const char *ga[] = {"tg_pt_gp_id", id, "alua_access_type", "1", NULL};
-		dir(w, g, gw, ga);
-		attr(w, g, "alua_access_state", owner && !strcmp(owner, bl->name) ? "0" : "1", false);
-	}
+	const struct tconf_pool *tp = tconf_pool(c, v->pool);
+	for (size_t b = 0; b < c->nr_blades; b++)
+		alua_group(w, bs, v, &c->blades[b], owner, tp && tp->shared);
 }
 
 static void tpg(struct want *w, const struct tconf *c, const struct tconf_blade *b, bool local)

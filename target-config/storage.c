@@ -672,3 +672,73 @@ void st_plan_free(struct st_plan *p)
 	free(p->vs);
 	memset(p, 0, sizeof(*p));
 }
+
+/* ---- after an apply: the handler takes up the shared pools' ALUA ---- */
+
+static bool pool_exported(const struct tconf *c, const char *pool)
+{
+	for (size_t e = 0; e < c->nr_exports; e++) {
+		const struct tconf_volume *v = tconf_volume(c, c->exports[e].volume);
+		if (v && !strcmp(v->pool, pool))
+			return true;
+	}
+	return false;
+}
+
+static struct st_request *add_request(struct st_request **rq, size_t *n, bool claim,
+				      const char *pool, const char *volume)
+{
+	struct st_request *r = realloc(*rq, (*n + 1) * sizeof(*r));
+	if (!r)
+		return NULL;
+	*rq = r;
+	r = &r[(*n)++];
+	memset(r, 0, sizeof(*r));
+	r->claim = claim;
+	if (claim)
+		snprintf(r->req, sizeof(r->req), "alua-claim %s %s", pool, volume);
+	else
+		snprintf(r->req, sizeof(r->req), "alua-sync %s", pool);
+	return r;
+}
+
+int st_alua_requests(const struct tconf *c, const struct tconf_blade *local,
+		     struct st_request **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < c->nr_pools; i++) {
+		const struct tconf_pool *tp = &c->pools[i];
+		if (!tp->shared || !pool_exported(c, tp->name))
+			continue;
+		for (size_t e = 0; e < c->nr_exports; e++) {
+			const struct tconf_export *x = &c->exports[e];
+			const struct tconf_volume *v = tconf_volume(c, x->volume);
+			if (v && !strcmp(v->pool, tp->name) && local && !strcmp(x->owner, local->name) &&
+			    !add_request(out, n, true, tp->name, v->name))
+				return -ENOMEM;
+		}
+		if (!add_request(out, n, false, tp->name, NULL))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+size_t st_alua_send(struct st_request *rq, size_t n)
+{
+	char *msg = malloc(CTL_MSG_MAX);
+	size_t failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct st_request *r = &rq[i];
+		if (msg)
+			msg[0] = 0;
+		r->code = msg ? ctl_request(r->req, msg, CTL_MSG_MAX) : -ENOMEM;
+		/* not reached: ctl_request's words are about a pool another process holds */
+		const char *why = msg ? strstr(msg, "no vlun handler answers") : NULL;
+		snprintf(r->answer, sizeof(r->answer), "%s",
+			 why ? why : msg && msg[0] ? msg : r->code ? strerror(-r->code) : "");
+		failed += r->code != 0;
+	}
+	free(msg);
+	return failed;
+}

@@ -55,4 +55,21 @@ int st_refresh(const struct tconf *c, const char *confdir, struct st_plan *p);
 void st_plan_print(const struct tconf *c, const struct st_plan *p, FILE *f);
 void st_plan_free(struct st_plan *p);
 
+/* After a successful apply (no step of the plan: never rolled back), the handler takes
+ * up the ALUA of each shared pool with exports: "alua-claim POOL VOLUME" for every export
+ * the local blade is the configured owner of (the volume is acquired only if nobody
+ * holds it), then "alua-sync POOL" (this blade's ALUA states written now).  Single-blade
+ * pools need none. */
+struct st_request {
+	char req[2 * TCONF_NAME_MAX + 16];
+	bool claim;                /* alua-claim, else alua-sync */
+	int code;                  /* the answer's: 0, -errno (also: the handler not reached) */
+	char answer[512];          /* the answer's text, or why there was none */
+};
+/* The requests in the order they are sent (*out is malloc'd; *n may be 0). */
+int st_alua_requests(const struct tconf *c, const struct tconf_blade *local,
+		     struct st_request **out, size_t *n);
+/* Send them, each answer into its request; returns how many did not answer 0. */
+size_t st_alua_send(struct st_request *rq, size_t n);
+
 #endif

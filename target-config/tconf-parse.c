@@ -642,7 +642,7 @@ static int parse_host(struct ctx *x)
 
 static int parse_export(struct ctx *x)
 {
-	static const char *const keys[] = {"volume", "lun", "hosts", "owner", NULL};
+	static const char *const keys[] = {"volume", "lun", "hosts", "owner", "vm", NULL};
 	check_keys(x, keys, "volume\0lun\0");
 	struct tconf_export *ex = PUSH(x->c->exports, x->c->nr_exports);
 	if (!ex)
@@ -651,6 +651,7 @@ static int parse_export(struct ctx *x)
 	snprintf(ex->name, sizeof(ex->name), "%s", x->s->name);
 	get_name(x, "volume", ex->volume, true);
 	get_name(x, "owner", ex->owner, false);
+	get_name(x, "vm", ex->vm, false);
 	unsigned long l;
 	if (get_uint(x, "lun", 0, 16383, &l))
 		ex->lun = (uint32_t)l;
@@ -769,6 +770,19 @@ const struct tconf_pool *tconf_pool(const struct tconf *c, const char *name)
 		if (!strcmp(c->pools[i].name, name))
 			return &c->pools[i];
 	return NULL;
+}
+
+size_t tconf_vm_exports(const struct tconf *c, const char *vm, const struct tconf_export **out,
+			size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->nr_exports; i++)
+		if (!strcmp(c->exports[i].vm, vm)) {
+			if (n < max)
+				out[n] = &c->exports[i];
+			n++;
+		}
+	return n;
 }
 
 /* Shared pools: every blade has a unique sanlock host id, the pools fit the blades and
@@ -902,6 +916,8 @@ static void cross_check(struct tconf *c, struct tconf_errs *e)
 				  x->owner);
 		if (!x->owner[0] && c->nr_blades)
 			snprintf(x->owner, sizeof(x->owner), "%s", c->blades[0].name);
+		if (!x->vm[0]) /* one VM per export */
+			snprintf(x->vm, sizeof(x->vm), "%s", x->name);
 		if (c->demo_mode && x->nr_hosts)
 			tconf_err(e, f, x->line,
 				  "[export %s] hosts: demo_mode = yes gives every initiator every LUN; "

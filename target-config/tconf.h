@@ -83,6 +83,7 @@ struct tconf_export {
 	char **hosts;              /* host names */
 	size_t nr_hosts;
 	char owner[TCONF_NAME_MAX + 1]; /* blade whose path is Active/Optimized */
+	char vm[TCONF_NAME_MAX + 1]; /* the VM it belongs to (default: the export's name) */
 	int line;
 };
 
@@ -114,6 +115,10 @@ const struct tconf_blade *tconf_blade(const struct tconf *c, const char *name);
 const struct tconf_volume *tconf_volume(const struct tconf *c, const char *name);
 const struct tconf_host *tconf_host(const struct tconf *c, const char *name);
 const struct tconf_pool *tconf_pool(const struct tconf *c, const char *name);
+/* How many exports belong to VM `vm`; the first `max` of them go to out[] (in file
+ * order).  A VM's exports are the disks whose active path follows it between blades. */
+size_t tconf_vm_exports(const struct tconf *c, const char *vm, const struct tconf_export **out,
+			size_t max);
 /* The blade this node is: NAME if given, else the one whose host (or name) is this
  * machine's host name.  NULL with a message in errs if none. */
 const struct tconf_blade *tconf_local_blade(const struct tconf *c, const char *name,

@@ -66,6 +66,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < c.nr_exports; i++) {
 		if (!tconf_volume(&c, c.exports[i].volume) || !tconf_blade(&c, c.exports[i].owner))
 			abort();
+		/* every export belongs to a VM (its own name by default), found by that name */
+		const struct tconf_export *vm[1] = {NULL};
+		if (!c.exports[i].vm[0] || strlen(c.exports[i].vm) > TCONF_NAME_MAX ||
+		    tconf_vm_exports(&c, c.exports[i].vm, vm, 1) == 0 || !vm[0] ||
+		    strcmp(vm[0]->vm, c.exports[i].vm))
+			abort();
 		for (size_t h = 0; h < c.exports[i].nr_hosts; h++)
 			if (!tconf_host(&c, c.exports[i].hosts[h]))
 				abort();

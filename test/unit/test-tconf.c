@@ -76,6 +76,11 @@ static const struct tcase cases[] = {
 	 "LUN 0 is already export e's", 22},
 	{"volume exported twice", HEAD POOL HOST EXPORT "[export f]\nvolume = v\nlun = 1\nhosts = h\n", "already exported by e", 19},
 	{"unknown owner", HEAD POOL HOST EXPORT "owner = z\n", "owner: no [blade z]", 15},
+	{"export with a vm", HEAD POOL HOST EXPORT "vm = guest-1.example\n", NULL, 0},
+	{"bad vm name", HEAD POOL HOST EXPORT "vm = my vm\n",
+	 "[export e] vm: 'my vm' is not a valid name (1-63 of A-Z a-z 0-9 _ - ., not starting with . or -)", 19},
+	{"vm name starting with -", HEAD POOL HOST EXPORT "vm = -x\n", "[export e] vm: '-x' is not a valid name", 19},
+	{"empty vm", HEAD POOL HOST EXPORT "vm =\n", "[export e] vm: '' is not a valid name", 19},
 	{"lun out of range", HEAD POOL HOST "[export e]\nvolume = v\nlun = 99999\nhosts = h\n", "not a whole number from 0 to 16383", 17},
 	{"bad chap", HEAD POOL "[host h]\niqn = iqn.1993-08.org.debian:01:h\nchap = yes\n", "not none, one-way or mutual", 15},
 	{"chap without secrets", HEAD POOL "[host h]\niqn = iqn.1993-08.org.debian:01:h\nchap = one-way\n" EXPORT,
@@ -221,6 +226,34 @@ static void many_volumes(void)
 		tconf_free(&c);
 }
 
+/* vm: the export's own name by default; exports naming one VM are found together */
+static void vm_cases(void)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/vlun.conf", dir);
+	write_file(path, HEAD POOL HOST EXPORT "[volume w]\npool = p\nsize = 1G\n[volume x]\npool = p\n"
+		   "size = 1G\n[export f]\nvolume = w\nlun = 1\nhosts = h\nvm = guest\n"
+		   "[export g]\nvolume = x\nlun = 2\nhosts = h\nvm = guest\n", 0644);
+	struct tconf c;
+	struct tconf_errs e = {0};
+	int r = tconf_parse(path, &c, &e);
+	const struct tconf_export *out[4] = {0};
+	bool ok = r == 0 && c.nr_exports == 3 && !strcmp(c.exports[0].vm, "e") &&
+		  !strcmp(c.exports[1].vm, "guest") && !strcmp(c.exports[2].vm, "guest");
+	ok = ok && tconf_vm_exports(&c, "guest", out, 4) == 2 && out[0] == &c.exports[1] &&
+	     out[1] == &c.exports[2] && !out[2];
+	ok = ok && tconf_vm_exports(&c, "guest", out, 1) == 2 && tconf_vm_exports(&c, "e", NULL, 0) == 1 &&
+	     tconf_vm_exports(&c, "E", out, 4) == 0 && tconf_vm_exports(&c, "f", out, 4) == 0;
+	printf("%s vm: default the export's name, two exports of one VM found together\n",
+	       ok ? "ok  " : "FAIL");
+	if (!ok) {
+		printf("r=%d %s", r, e.buf);
+		failures++;
+	}
+	if (!r)
+		tconf_free(&c);
+}
+
 static void secrets_cases(void)
 {
 	char conf[256], sec[256];
@@ -271,6 +304,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run(&cases[i]);
 	secrets_cases();
+	vm_cases();
 	long_line();
 	many_volumes();
 	char cmd[300];

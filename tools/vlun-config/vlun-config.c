@@ -144,8 +144,26 @@ static int open_lio(struct lio *l)
 	return 0;
 }
 
+static void print_json_requests(const struct st_request *rq, size_t n, bool sent)
+{
+	struct json j;
+	json_begin(&j, stdout);
+	json_arr_open(&j, NULL);
+	for (size_t i = 0; i < n; i++) {
+		json_obj_open(&j, NULL);
+		json_str(&j, "request", rq[i].req);
+		if (sent) {
+			json_bool(&j, "ok", rq[i].code == 0);
+			json_str(&j, "answer", rq[i].answer);
+		}
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+}
+
 static void print_json_result(const struct tconf *c, const struct tconf_blade *b,
-			      const struct lio_plan *p, size_t storage_changes, bool dry)
+			      const struct lio_plan *p, size_t storage_changes, bool dry,
+			      const struct st_request *rq, size_t nrq)
 {
 	fflush(stdout);
 	printf("{\"blade\": \"%s\", \"tpg\": %u, \"dry_run\": %s, \"storage_changes\": %zu, "
@@ -154,7 +172,31 @@ static void print_json_result(const struct tconf *c, const struct tconf_blade *b
 	fflush(stdout);
 	lio_plan_print(p, stdout, true);
 	fflush(stdout);
+	if (c) {
+		printf(", \"handler_requests\": ");
+		print_json_requests(rq, nrq, !dry);
+	}
 	printf(", \"target\": \"%s\"}\n", c ? c->iqn : "");
+}
+
+/* The shared pools' ALUA goes to the handler once configfs is up to date (not a change:
+ * nothing to roll back).  A handler that does not take it up is worth a warning only:
+ * such a volume starts unowned, and the first write through a blade takes it. */
+static void send_requests(struct st_request *rq, size_t n)
+{
+	st_alua_send(rq, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct st_request *r = &rq[i];
+		if (!r->code) {
+			if (!g.quiet && !g.json)
+				printf("  > %s: %s\n", r->req, r->answer);
+			continue;
+		}
+		fprintf(stderr, "vlun-config: warning: %s: %s; %s\n", r->req, r->answer,
+			r->claim ? "the volume starts unowned (the first write through a blade takes it)"
+				 : "this blade's ALUA states stay as configfs has them until the handler "
+				   "writes them");
+	}
 }
 
 static int cmd_apply(const char *file)
@@ -176,10 +218,16 @@ static int cmd_apply(const char *file)
 	}
 	struct st_plan sp;
 	struct lio_plan lp = {0};
+	struct st_request *rq = NULL;
+	size_t nrq = 0;
 	char err[8192] = "";
 	int code = EXIT_OK;
 	if ((r = st_plan(&c, b, g.confdir, &sp, &e))) {
 		code = report(EXIT_INVALID, e.buf[0] ? e.buf : strerror(-r));
+		goto out;
+	}
+	if ((r = st_alua_requests(&c, b, &rq, &nrq))) {
+		code = report(EXIT_FAILED, strerror(-r));
 		goto out;
 	}
 	if (!g.quiet && !g.json)
@@ -201,11 +249,13 @@ static int cmd_apply(const char *file)
 		goto out;
 	}
 	if (g.json && g.dry_run) {
-		print_json_result(&c, b, &lp, sp.n, true);
+		print_json_result(&c, b, &lp, sp.n, true, rq, nrq);
 		goto out;
 	}
 	if (!g.quiet && !g.json)
 		lio_plan_print(&lp, stdout, false);
+	for (size_t i = 0; g.dry_run && !g.quiet && !g.json && i < nrq; i++)
+		printf("  > %s (to the handler, after the changes)\n", rq[i].req);
 	if (g.dry_run) {
 		if (!g.quiet && !g.json)
 			printf("vlun-config: %zu change(s) planned\n", sp.n + lp.n);
@@ -219,13 +269,15 @@ static int cmd_apply(const char *file)
 		code = report(strstr(msg, "could not undo") ? EXIT_PARTIAL : EXIT_FAILED, msg);
 		goto out;
 	}
+	send_requests(rq, nrq);
 	if (g.json)
-		print_json_result(&c, b, &lp, sp.n, false);
+		print_json_result(&c, b, &lp, sp.n, false, rq, nrq);
 	else if (!g.quiet)
 		printf(sp.n + lp.n ? "vlun-config: %zu change(s) applied\n"
 				   : "vlun-config: no changes: LIO already matches the file%.0zu\n",
 		       sp.n + lp.n);
 out:
+	free(rq);
 	lio_plan_free(&lp);
 	st_plan_free(&sp);
 	lio_close(&l);
@@ -246,14 +298,14 @@ static int cmd_clear(void)
 		code = report(EXIT_FAILED, strerror(-r));
 	} else if (g.dry_run || p.n == 0) {
 		if (g.json)
-			print_json_result(NULL, NULL, &p, 0, g.dry_run);
+			print_json_result(NULL, NULL, &p, 0, g.dry_run, NULL, 0);
 		else if (!g.quiet)
 			lio_plan_print(&p, stdout, false),
 				printf("vlun-config: %zu object(s) %s\n", p.n, g.dry_run ? "would be removed" : "managed: nothing to remove");
 	} else if ((r = lio_apply(&l, &p, err, sizeof(err)))) {
 		code = report(EXIT_PARTIAL, err);
 	} else if (g.json) {
-		print_json_result(NULL, NULL, &p, 0, false);
+		print_json_result(NULL, NULL, &p, 0, false, NULL, 0);
 	} else if (!g.quiet) {
 		lio_plan_print(&p, stdout, false);
 		printf("vlun-config: removed %zu object(s)\n", p.n);
