@@ -13,8 +13,8 @@ prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$B/CMakeCache.txt")
 arch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 t "handler in /usr/lib/$arch/tcmu-runner" test -f $D/usr/lib/$arch/tcmu-runner/handler_vlun.so
 t "handler exports only handler_init" test "$(nm -D --defined-only $D/usr/lib/$arch/tcmu-runner/handler_vlun.so | awk '$2 ~ /[TD]/ {print $3}')" = handler_init
-for tool in vlunctl vlun-config; do t "$tool in $prefix/bin" test -x $D$prefix/bin/$tool; done
-for m in vlunctl vlun-handler vlun-config; do t "man page $m.8" test -f $D$prefix/share/man/man8/$m.8; done
+for tool in vlunctl vlun-config vlun-alua; do t "$tool in $prefix/bin" test -x $D$prefix/bin/$tool; done
+for m in vlunctl vlun-handler vlun-config vlun-alua; do t "man page $m.8" test -f $D$prefix/share/man/man8/$m.8; done
 t "example configuration" test -f $D$prefix/share/doc/vlun/examples/vlun.conf
 t "example secrets are not world-readable" test "$(stat -c %a $D$prefix/share/doc/vlun/examples/secrets.conf)" = 600
 u=$D/lib/systemd/system/vlun-config.service
