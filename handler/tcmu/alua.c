@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ANSWER_MS 5000   /* a blade whose status block did not change for this long does not answer */
+#define ANSWER_MS 5000   /* default: a blade whose status block did not change for this long does not answer */
 #define OUTGOING_MS 10000 /* how long a blade that let a volume go waits for the taker's claim */
 #define WAIT_STEP_MS 10
 #define CFS_CORE "/sys/kernel/config/target/core"
@@ -69,6 +69,7 @@ struct alua_pool {
 	uint64_t beat[VL_STATUS_HOSTS], beat_ms[VL_STATUS_HOSTS];
 	uint64_t last_look_ms, last_beat_ms; /* the poll thread's (alua_tick) */
 	char core[256];           /* LIO's configfs core directory */
+	unsigned answer_ms;       /* ANSWER_MS, or a test's */
 	pthread_mutex_t sync_lock; /* one configfs pass at a time */
 };
 
@@ -110,6 +111,7 @@ struct alua_pool *alua_pool_new(struct vl_pool *pool, const char *pool_name, con
 	snprintf(ap->blade, sizeof(ap->blade), "%s", blade ? blade : "");
 	const char *e = getenv("VLUN_CONFIGFS_CORE"); /* tests: a plain tree */
 	alua_pool_set_configfs(ap, e && *e ? e : CFS_CORE);
+	ap->answer_ms = ANSWER_MS;
 	pthread_mutex_init(&ap->lock, NULL);
 	pthread_mutex_init(&ap->sync_lock, NULL);
 	return ap;
@@ -119,6 +121,8 @@ void alua_pool_set_configfs(struct alua_pool *ap, const char *core)
 {
 	snprintf(ap->core, sizeof(ap->core), "%s", core);
 }
+
+void alua_pool_set_answer_ms(struct alua_pool *ap, unsigned ms) { ap->answer_ms = ms; }
 
 void alua_pool_free(struct alua_pool *ap)
 {
@@ -172,7 +176,7 @@ static bool answering(const struct alua_pool *ap, uint64_t h, uint64_t t)
 	if (h == ap->me)
 		return true;
 	return h >= 1 && h <= VL_STATUS_HOSTS && ap->st[h - 1].present && ap->beat_ms[h - 1] &&
-	       t - ap->beat_ms[h - 1] < ANSWER_MS;
+	       t - ap->beat_ms[h - 1] < ap->answer_ms;
 }
 
 /* The host id a group (named after its blade) stands for; 0 unknown.  Caller holds
@@ -468,7 +472,7 @@ static void *take_main(void *arg)
 {
 	struct take *t = arg;
 	take_run(t);
-	vl_vol_close(t->vol);
+	vl_vol_unref(t->vol);
 	free(t);
 	return NULL;
 }
@@ -511,7 +515,7 @@ static int on_request(void *arg, const struct vl_request *rq)
 		r = -pthread_create(&th, &at, take_main, t);
 		pthread_attr_destroy(&at);
 		if (r)
-			vl_vol_close(t->vol);
+			vl_vol_unref(t->vol);
 	}
 	if (r) {
 		free(t);
@@ -766,7 +770,7 @@ static int ctl_move(struct alua_pool *ap, uint64_t to, unsigned timeout, bool fo
 		r = -EHOSTDOWN;
 		snprintf(msg, n, "the blade with host id %" PRIu64 " does not answer (its status block "
 				 "has not changed for %u s): is its tcmu-runner serving pool %s?",
-			 to, ANSWER_MS / 1000, ap->name);
+			 to, ap->answer_ms / 1000, ap->name);
 		goto out;
 	}
 	if (nt && to == ap->me) {
@@ -836,8 +840,7 @@ static int ctl_move(struct alua_pool *ap, uint64_t to, unsigned timeout, bool fo
 		} else if (m[k].err) {
 			char w[sizeof(m[k].why)];
 			snprintf(w, sizeof(w), "%s", m[k].why[0] ? m[k].why : strerror(-m[k].err));
-			snprintf(m[k].why, sizeof(m[k].why), "%.200s%s", w,
-				 m[k].err == -EBUSY && !force ? " (retry with force)" : "");
+			snprintf(m[k].why, sizeof(m[k].why), "%s", w);
 		}
 	}
 	uint64_t ts = now_ms();
@@ -867,6 +870,11 @@ static int ctl_move(struct alua_pool *ap, uint64_t to, unsigned timeout, bool fo
 	for (int k = 0; k < nn; k++) {
 		struct mv *x = &m[k];
 		if (!x->result) {
+			pthread_mutex_lock(&ap->lock);
+			uint32_t ep;
+			if (vl_status_owner(ap->st, x->slot, &ep) == to)
+				x->epoch = ep; /* the new owner's, also when some blade lags */
+			pthread_mutex_unlock(&ap->lock);
 			x->total = since(t0);
 			x->result = x->err ? "failed" : "moved";
 			if (!x->err && !x->agreed) {
@@ -882,7 +890,7 @@ static int ctl_move(struct alua_pool *ap, uint64_t to, unsigned timeout, bool fo
 	}
 out:
 	for (int k = 0; k < nn; k++)
-		vl_vol_close(m[k].vol);
+		vl_vol_unref(m[k].vol);
 	free(m);
 	return r;
 }
@@ -909,7 +917,7 @@ static int ctl_claim(struct alua_pool *ap, const char *name, char *msg, size_t n
 	} else {
 		snprintf(msg, n, "%s", d.msg);
 	}
-	vl_vol_close(v);
+	vl_vol_unref(v);
 	return r;
 }
 

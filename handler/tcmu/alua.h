@@ -26,6 +26,9 @@ void alua_pool_free(struct alua_pool *ap);
 /* Where LIO's configfs core directory is (default /sys/kernel/config/target/core, or
  * $VLUN_CONFIGFS_CORE): tests use a plain directory tree. */
 void alua_pool_set_configfs(struct alua_pool *ap, const char *core);
+/* How long a blade's status block may stay unchanged before it counts as not answering
+ * (default 5000 ms; its heartbeat is every second). */
+void alua_pool_set_answer_ms(struct alua_pool *ap, unsigned ms);
 
 /* The poll thread's work, every 20 ms (tick counts them): requests from other blades;
  * every 100 ms the status blocks and this blade's ALUA states; every second a heartbeat

@@ -454,7 +454,7 @@ static void vlun_close(struct tcmu_device *dev)
 	if (!v)
 		return;
 	int r = vl_vol_flush(v->vol);
-	if (r)
+	if (r && r != -ESTALE) /* -ESTALE: another blade owns it, nothing here to flush */
 		vl_dev_err(dev, "final flush failed: %s\n", strerror(-r));
 	vdev_free(v);
 }

@@ -814,6 +814,8 @@ static void alua_states_follow_the_owner_on_every_blade(void)
 	CHECK(t.ap[0] && t.ap[1]);
 	alua_pool_set_configfs(t.ap[0], ra);
 	alua_pool_set_configfs(t.ap[1], rb);
+	alua_pool_set_answer_ms(t.ap[0], 1500);
+	alua_pool_set_answer_ms(t.ap[1], 1500);
 	static char msg[16384];
 	char line[200];
 	/* nobody owns vm1 yet: nothing is rewritten; the configured owner claims it */
@@ -872,7 +874,7 @@ static void alua_states_follow_the_owner_on_every_blade(void)
 	CHECK(strstr(msg, "vol name=vm1 slot=0 owner=1") && strstr(msg, "states=1:1,2:1 moving="));
 	/* a target that does not answer: refused, nothing changes */
 	atomic_store(&t.frozen[1], true);
-	usleep(5500000);
+	usleep(1700000);
 	snprintf(line, sizeof(line), "alua-move shp 2 1000 safe vm1");
 	CHECK_RC(ctl(t.ap[0], line, msg), -EHOSTDOWN);
 	CHECK(vl_vol_owned(va) && state_of(ra, "a") == 0);
@@ -882,7 +884,7 @@ static void alua_states_follow_the_owner_on_every_blade(void)
 	atomic_store(&t.frozen[0], true);
 	snprintf(line, sizeof(line), "alua-move shp 2 300 safe vm1");
 	CHECK_RC(ctl(t.ap[1], line, msg), -EBUSY);
-	CHECK(strstr(msg, "result=failed") && strstr(msg, "retry with force") && vl_vol_owned(va));
+	CHECK(strstr(msg, "result=failed") && strstr(msg, "did not let go") && vl_vol_owned(va));
 	int f0 = forced;
 	snprintf(line, sizeof(line), "alua-move shp 2 300 force vm1");
 	int r = ctl(t.ap[1], line, msg);

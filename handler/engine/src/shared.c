@@ -105,32 +105,31 @@ static int change_write(struct vl_pool *p, uint64_t seq, uint64_t host, const ch
 	return r ? r : vl_io_sync(p, lm);
 }
 
-/* Acquire, retrying every 2 ms for up to timeout_ms while the lease is held. */
-static int acquire_wait(struct vl_vol *v, unsigned timeout_ms, struct vl_diag *d)
-{
-	struct timespec t0, now;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct vl_diag d2 = {{0}};
-		int r = vl_vol_acquire(v, &d2);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		uint64_t ms = (uint64_t)(now.tv_sec - t0.tv_sec) * 1000 +
-			      (uint64_t)(now.tv_nsec - t0.tv_nsec) / 1000000;
-		if (r != -EBUSY || ms >= timeout_ms) {
-			if (r)
-				*d = d2;
-			return r;
-		}
-		usleep(2000);
-	}
-}
-
+/* Milliseconds since t0 (CLOCK_MONOTONIC).  Signed: the nanosecond difference is often
+ * negative (an unsigned one once made a wait end at a random early moment). */
 static unsigned ms_since(const struct timespec *t0)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	int64_t ms = (int64_t)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
 	return ms < 0 ? 0 : (unsigned)ms;
+}
+
+/* Acquire, retrying every 2 ms for up to timeout_ms while the lease is held. */
+static int acquire_wait(struct vl_vol *v, unsigned timeout_ms, struct vl_diag *d)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct vl_diag d2 = {{0}};
+		int r = vl_vol_acquire(v, &d2);
+		if (r != -EBUSY || ms_since(&t0) >= timeout_ms) {
+			if (r)
+				*d = d2;
+			return r;
+		}
+		usleep(2000);
+	}
 }
 
 int vl_vol_takeover(struct vl_vol *v, unsigned timeout_ms, unsigned flags, struct vl_diag *d)

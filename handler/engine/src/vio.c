@@ -453,6 +453,14 @@ int vl_vol_open(struct vl_pool *p, const char *name, struct vl_vol **out, struct
 	return 0;
 }
 
+void vl_vol_unref(struct vl_vol *v)
+{
+	if (!v)
+		return;
+	VL_LOCK_SCOPE(&v->pool->lock);
+	v->open_count--;
+}
+
 void vl_vol_close(struct vl_vol *v)
 {
 	if (!v)

@@ -159,6 +159,8 @@ enum { VL_ZERO_MAY_UNMAP = 1u << 0 };
 int vl_vol_open(struct vl_pool *pool, const char *name, struct vl_vol **out,
 		struct vl_diag *diag);
 void vl_vol_close(struct vl_vol *vol);
+/* Drop a handle that did no I/O (vl_vol_close also commits what it wrote). */
+void vl_vol_unref(struct vl_vol *vol);
 uint64_t vl_vol_size(const struct vl_vol *vol);
 const char *vl_vol_name(const struct vl_vol *vol);
 uint32_t vl_vol_slot(const struct vl_vol *vol);
