@@ -420,10 +420,10 @@ static void fmt(char *buf, size_t n, const char *f, ...)
  * delays are set on every apply: no ANO delay, no transition delay, and RTPG's implicit
  * transition time bounds an initiator's wait on a transitioning port. */
 static void alua_group(struct want *w, const char *bs, const struct tconf_volume *v,
-		       const struct tconf_blade *bl, const char *owner, bool shared)
+		       const struct tconf_blade *bl, const char *owner, bool shared, bool ano)
 {
 	char g[400], id[16], gw[200];
-	const char *state = owner && !strcmp(owner, bl->name) ? "0" : "2";
+	const char *state = owner && !strcmp(owner, bl->name) ? "0" : ano ? "1" : "2";
 	fmt(g, sizeof(g), "%s/alua/%s", bs, bl->name);
 	fmt(id, sizeof(id), "%u", bl->tpg);
 	fmt(gw, sizeof(gw), "ALUA group %s of %s (id %u)", bl->name, v->name, bl->tpg);
@@ -436,6 +436,8 @@ static void alua_group(struct want *w, const char *bs, const struct tconf_volume
 	attr(w, g, "nonop_delay_msecs", "0", false);
 	attr(w, g, "trans_delay_msecs", "0", false);
 	attr(w, g, "implicit_trans_secs", "10", false);
+	/* the handler reads the non-owner state off it (docs/alua.md) */
+	attr(w, g, "alua_support_standby", ano ? "0" : "1", false);
 }
 
 /* the user:vlun backstore serving volume v: core/HBA/NAME */
@@ -484,7 +486,7 @@ static void backstore(struct want *w, const struct tconf *c, const struct tconf_
 			owner = c->exports[e].owner;
 	const struct tconf_pool *tp = tconf_pool(c, v->pool);
 	for (size_t b = 0; b < c->nr_blades; b++)
-		alua_group(w, bs, v, &c->blades[b], owner, tp && tp->shared);
+		alua_group(w, bs, v, &c->blades[b], owner, tp && tp->shared, c->nonowner_ano);
 }
 
 static void tpg(struct want *w, const struct tconf *c, const struct tconf_blade *b, bool local)

@@ -478,7 +478,8 @@ static void parse_vlun(struct ctx *x)
 
 static void parse_target(struct ctx *x)
 {
-	static const char *const keys[] = {"iqn", "demo_mode", "nopin_timeout", "nopin_response_timeout", NULL};
+	static const char *const keys[] = {"iqn", "demo_mode", "nopin_timeout", "nopin_response_timeout",
+					   "nonowner_state", NULL};
 	check_keys(x, keys, "iqn\0");
 	const char *iqn = get(x, "iqn");
 	if (iqn && !tconf_iqn_valid(iqn))
@@ -492,6 +493,11 @@ static void parse_target(struct ctx *x)
 		x->c->nopin_timeout = (unsigned)n;
 	if (get_uint(x, "nopin_response_timeout", 3, 60, &n))
 		x->c->nopin_response_timeout = (unsigned)n;
+	const char *ns = get(x, "nonowner_state");
+	if (ns && !strcmp(ns, "nonoptimized"))
+		x->c->nonowner_ano = true;
+	else if (ns && strcmp(ns, "standby"))
+		ERR(x, "nonowner_state", "[target] nonowner_state: '%s' is not standby or nonoptimized", ns);
 }
 
 static int parse_blade(struct ctx *x)

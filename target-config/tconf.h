@@ -93,6 +93,7 @@ struct tconf {
 	unsigned version;
 	char iqn[TCONF_IQN_MAX + 1];
 	bool demo_mode;
+	bool nonowner_ano;         /* [target] nonowner_state = nonoptimized (default standby) */
 	unsigned nopin_timeout, nopin_response_timeout;
 	struct tconf_blade *blades;
 	size_t nr_blades;

@@ -38,6 +38,7 @@
 #define WAIT_STEP_MS 10
 #define CFS_CORE "/sys/kernel/config/target/core"
 #define ST_AO 0
+#define ST_ANO 1
 #define ST_STANDBY 2
 
 enum mode { M_NONE, M_INCOMING, M_OUTGOING };
@@ -305,6 +306,8 @@ struct group {
 	char name[256];
 	uint64_t host;
 	int state;
+	int other;                /* its non-owner state: Standby, or ANO where vlun-config
+				   * turned Standby support off (nonowner_state = nonoptimized) */
 };
 
 /* The LUN's ALUA groups (default_tg_pt_gp is not one of vlun's); at most max. */
@@ -325,6 +328,10 @@ static size_t read_groups(struct alua_pool *ap, const char *dir, struct group *g
 		if (read_int(sp, &g[n].state))
 			continue;
 		snprintf(g[n].name, sizeof(g[n].name), "%s", e->d_name);
+		int sup = 1;
+		snprintf(sp, sizeof(sp), "%s/%s/alua_support_standby", path, e->d_name);
+		(void)read_int(sp, &sup);
+		g[n].other = sup ? ST_STANDBY : ST_ANO;
 		pthread_mutex_lock(&ap->lock);
 		g[n].host = group_host(ap, e->d_name);
 		pthread_mutex_unlock(&ap->lock);
@@ -360,8 +367,8 @@ static void sync_slot(struct alua_pool *ap, uint32_t i, uint64_t last_owner)
 		if (target < n) {
 			int e = g[target].state == ST_AO ? 0 : set_state(dir, &g[target], ST_AO);
 			for (size_t k = 0; !e && k < n; k++)
-				if (k != target && g[k].state != ST_STANDBY)
-					e = set_state(dir, &g[k], ST_STANDBY);
+				if (k != target && g[k].state != g[k].other)
+					e = set_state(dir, &g[k], g[k].other);
 			if (e)
 				fprintf(stderr, "vlun: ALUA states of %s: %s\n", dir, strerror(-e));
 			else

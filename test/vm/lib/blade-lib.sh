@@ -165,6 +165,9 @@ blade_collect_logs() {
 	return 0
 }
 
+# VLUN_NONOWNER_STATE=nonoptimized: non-owners Active/Non-optimized, so that writes
+# through any blade take a volume (tcmu-runner's implicit failover, what the #12
+# scenarios prove); default standby (docs/alua.md).
 # blade_conf FILE IQN POOL [SECTION]... : a vlun.conf for both blades - the target (demo
 # mode), blades a and b (each its own portal, TPG and sanlock host id) and the shared
 # pool POOL on the pool disks - then the given [volume]/[export] sections
@@ -178,6 +181,7 @@ version = 1
 [target]
 iqn = $iqn
 demo_mode = yes
+nonowner_state = ${VLUN_NONOWNER_STATE:-standby}
 [blade a]
 tpg = 1
 portals = 169.254.0.1:3260

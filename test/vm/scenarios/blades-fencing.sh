@@ -8,6 +8,7 @@
 #      process of a stops (sanlock and wdmd too); a's watchdog powers it off, b takes
 #      over after the host-dead time, and every record a flushed is intact.
 #   vm-run2 blades-fencing
+export VLUN_NONOWNER_STATE=nonoptimized # writes through either blade take the volume (implicit failover)
 VC="$VLUN_BUILD/tools/vlun-config/vlun-config"
 TIQN=iqn.2026-11.org.vlun:fence
 me=$VLUN_BLADE

@@ -14,6 +14,7 @@
 #   vm-run2 --reboot blades-restart         (CTest: vm/blades-restart)
 # The reset is a power cycle (vm-run2 --reboot starts a new qemu for b on the same disks
 # and link): an in-place qemu reset under TCG was seen to hang in b's early boot.
+export VLUN_NONOWNER_STATE=nonoptimized # writes through either blade take the volume (implicit failover)
 VC="$VLUN_BUILD/tools/vlun-config/vlun-config"
 TIQN=iqn.2026-11.org.vlun:restart
 me=$VLUN_BLADE

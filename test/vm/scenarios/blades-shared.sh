@@ -10,6 +10,7 @@
 #      before each hand-over reads back intact on the new owner.
 #   vm-run2 blades-shared [ROUNDS]
 ROUNDS=${1:-11}
+export VLUN_NONOWNER_STATE=nonoptimized # writes through either blade take the volume (implicit failover)
 VC="$VLUN_BUILD/tools/vlun-config/vlun-config"
 TIQN=iqn.2026-11.org.vlun:blades
 me=$VLUN_BLADE peer=$VLUN_PEER

@@ -1,0 +1,282 @@
+# Two blades, one shared pool (test/vm/vm-run2): the active path follows the volume.
+# Blade a is also the hypervisor: open-iscsi logged in to both blades' portals, stock
+# dm-multipath + multipathd with ALUA (the multipath.conf of docs/alua.md), fio with
+# crc32c verification on the multipath device, while `vlun-alua move` flips vm1
+# a -> b -> a ... MOVES times, the tool alternating between the blades (two moves on a,
+# two on b: asked on the source, the target, ...).  After every move sg_rtpg through
+# both paths must agree and name the new owner Active/Optimized; per move the I/O pause
+# (longest gap between completions), the tool's phases and the time until multipath
+# sends I/O down the new owner's path are printed.  Then: a move with the tool killed
+# midway and re-run; a move whose old owner does not answer (its tcmu-runner stopped),
+# taken with --force, and that runner restarted comes back with the right states.
+#   vm-run2 alua-switch [MOVES]
+MOVES=${1:-20}
+VC="$VLUN_BUILD/tools/vlun-config/vlun-config"
+VA="$VLUN_BUILD/tools/vlun-alua/vlun-alua"
+TIQN=iqn.2026-11.org.vlun:alua
+me=$VLUN_BLADE
+export VLUN_HOST_ID=$VLUN_BLADE_ID
+CONF=$VLUN_SHARED/vlun.conf
+export VLUN_CONF=$CONF
+ms_now() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+msv() { local t=${EPOCHREALTIME/./}; MS=$((t / 1000)); } # msv: milliseconds into $MS, no fork
+
+check "wdmd and sanlock (-w 1) started" blade_start_sanlock
+check "LIO and tcmu-runner started" vm_start_target
+if [ $me = a ]; then
+	blade_conf $CONF $TIQN shp $'[volume vm1]\npool = shp\nsize = 128M' \
+		$'[export vm1]\nvolume = vm1\nlun = 0\nowner = a\nvm = guest1'
+	rc=0; $VC apply --blade a $CONF || rc=$?
+	check "blade a: apply creates the shared pool and exports vm1" test $rc = 0
+	peer_put created 1
+else
+	peer_get created 180 >/dev/null
+	rc=0; $VC apply --blade b $CONF || rc=$?
+	check "blade b: apply joins the pool and exports vm1" test $rc = 0
+fi
+barrier applied
+
+# the tool on blade b runs moves when blade a asks (kv move.N = TARGET), answering
+# with its JSON; blade a is the hypervisor and drives everything
+run_move() { # run_move N TARGET [--force...]: the tool here; JSON in /tmp/move.N.json
+	local n=$1 to=$2; shift 2
+	local rc=0
+	$VA move vm1 --to $to --timeout 10 --json "$@" >/tmp/move.$n.json 2>/tmp/move.$n.err || rc=$?
+	echo $rc >/tmp/move.$n.rc
+}
+if [ $me = b ]; then
+	n=0
+	while :; do
+		n=$((n + 1))
+		req=$(peer_get req.$n 900) || break
+		[ "$req" = done ] && break
+		set -- $req
+		case $1 in
+		move) run_move $n $2 ;;
+		force) run_move $n $2 --force ;;
+		status) $VA status vm1 --json >/tmp/move.$n.json 2>/tmp/move.$n.err; echo $? >/tmp/move.$n.rc ;;
+		stop-runner) kill -STOP $(pgrep -x tcmu-runner); echo 0 >/tmp/move.$n.rc; echo '{}' >/tmp/move.$n.json ;;
+		start-runner) pkill -9 -x tcmu-runner || true; sleep 0.5; vm_start_runner; echo $? >/tmp/move.$n.rc; echo '{}' >/tmp/move.$n.json ;;
+		esac
+		peer_put res.$n "$(cat /tmp/move.$n.rc) $(tr -d '\n' </tmp/move.$n.json)"
+	done
+	barrier finished 900
+	vm_collect_logs
+	exit 0
+fi
+
+# ---- blade a: the hypervisor ----
+breq=0
+on_b() { # on_b REQUEST...: run it on blade b; "RC JSON" in $bres (not in a subshell: breq counts)
+	breq=$((breq + 1))
+	peer_put req.$breq "$*"
+	bres=$(peer_get res.$breq 120) || bres="1 {}"
+}
+move_on() { # move_on BLADE N TARGET [force]: rc in $mrc, JSON in $mjson
+	local who=$1 n=$2 to=$3 kind=${4:-move} out
+	if [ $who = a ]; then
+		run_move $n $to $([ $kind = force ] && echo --force)
+		mrc=$(cat /tmp/move.$n.rc); mjson=$(cat /tmp/move.$n.json)
+		[ $mrc = 0 ] || cat /tmp/move.$n.err
+	else
+		on_b $kind $to; mrc=${bres%% *}; mjson=${bres#* }
+	fi
+}
+
+cat >/etc/multipath.conf <<'M'
+defaults {
+	user_friendly_names yes
+	find_multipaths no
+	polling_interval 5
+}
+blacklist {
+	devnode "^vd"
+}
+devices {
+	device {
+		vendor "LIO-ORG"
+		product ".*"
+		hardware_handler "1 alua"
+		path_grouping_policy group_by_prio
+		prio alua
+		failback immediate
+		path_checker tur
+		no_path_retry 60
+	}
+}
+M
+# multipathd takes only paths udev has initialised: udevd first
+/lib/systemd/systemd-udevd --daemon >/var/log/udevd.log 2>&1 || true
+udevadm trigger --action=add --subsystem-match=block >/dev/null 2>&1 || true
+timeout 30 udevadm settle || true
+pgrep -x iscsid >/dev/null || { setsid iscsid -f >/var/log/iscsid.log 2>&1 & sleep 0.5; }
+for ip in 169.254.0.1 169.254.0.2; do
+	iscsiadm -m discovery -t st -p $ip >/dev/null || true
+	check "login to portal $ip" timeout 60 iscsiadm -m node -T $TIQN -p $ip:3260 -l
+done
+path_of() { # path_of PORTAL-IP: the sd device of LUN 0 through that portal
+	local c s
+	for c in /sys/class/iscsi_connection/connection*; do
+		[ "$(cat $c/persistent_address 2>/dev/null)" = "$1" ] || continue
+		s=$(basename "$(readlink -f $c/device/..)")
+		ls /sys/class/iscsi_session/$s/device/target*/*:0:0:0/block/ 2>/dev/null | head -1
+		return 0
+	done
+}
+for i in $(seq 100); do
+	pa=$(path_of 169.254.0.1); pb=$(path_of 169.254.0.2)
+	[ -n "$pa" ] && [ -n "$pb" ] && break
+	sleep 0.1
+done
+timeout 30 udevadm settle || true
+log "paths: blade a $pa, blade b $pb"
+check "a disk through each blade" test -n "$pa" -a -n "$pb"
+multipathd -d -s -v2 >/var/log/multipathd.log 2>&1 &
+MPD=$!
+for i in $(seq 60); do
+	mp=$(timeout 5 multipathd show maps raw format "%n %N" 2>/dev/null | awk '$2 == 2 {print $1; exit}') || true
+	[ -n "$mp" ] && [ -b /dev/mapper/$mp ] && break
+	sleep 0.5
+done
+timeout 10 multipathd show topology || true
+[ -b "/dev/mapper/$mp" ] || { grep -v "list maps" /var/log/multipathd.log | tail -40; ls -l /dev/mapper; dmsetup table || true; }
+check "multipathd built one map of both paths" test -b "/dev/mapper/$mp"
+MP=/dev/mapper/$mp
+tpg_of() { case $1 in a) echo 1 ;; b) echo 2 ;; esac; }
+
+# which group does a path report AO?  (the target port group id: blade's TPG tag)
+rtpg_ao() {
+	local l g=
+	while read -r l; do
+		case $l in
+		"target port group id :"*) g=${l#target port group id : 0x}; g=$((16#${g%% *})) ;;
+		*"access state : 0x00"*) echo $g; return 0 ;;
+		esac
+	done < <(timeout 10 sg_rtpg -d /dev/$1 2>/dev/null || true)
+}
+writes_of() { local a b c d w; read -r a b c d w _ </sys/block/$1/stat; echo $w; }
+
+for c in "--help" "status vm1" "-c /dev/null --help"; do
+	log "time of vlun-alua $c (idle): $( { time $VA $c >/dev/null 2>&1; } 2>&1 | tr '\n' ' ')"
+done
+log "fio on $MP with verification while moving"
+FIO_LOG=/tmp/fio
+fio --name=alua --filename=$MP --rw=randwrite --bs=4k --size=64M --direct=1 \
+	--ioengine=libaio --iodepth=4 --rate_iops=100 --time_based --runtime=900 --verify=crc32c \
+	--verify_backlog=64 --verify_fatal=1 --write_lat_log=$FIO_LOG --log_unix_epoch=1 \
+	--output=/tmp/fio.out >/dev/null 2>&1 &
+FIO=$!
+sleep 3 # fio's files and first I/O
+kill -0 $FIO || fail "fio did not start"
+
+owner=a mismatches=0 moves=0
+: >/tmp/moves
+for n in $(seq 1 $MOVES); do
+	to=$([ $owner = a ] && echo b || echo a)
+	who=$([ $(( (n - 1) / 2 % 2 )) = 0 ] && echo a || echo b)
+	newp=$([ $to = a ] && echo $pa || echo $pb)
+	read -r x1 x2 x3 x4 w0 _ </sys/block/$newp/stat
+	echo "vlun-test: move $n to $to" >/dev/kmsg
+	msv; t0=$MS
+	move_on $who $n $to
+	msv; t1=$MS
+	echo "vlun-test: move $n returned" >/dev/kmsg
+	# the time until multipath sends I/O down the new owner's path
+	mpms=-1
+	while msv; [ $((MS - t1)) -lt 30000 ]; do
+		read -r x1 x2 x3 x4 w _ </sys/block/$newp/stat
+		[ "$w" != "$w0" ] && { mpms=$((MS - t1)); break; }
+		sleep 0.01
+	done
+	ra=$(rtpg_ao $pa); rb=$(rtpg_ao $pb)
+	[ "$ra" = "$(tpg_of $to)" ] && [ "$rb" = "$(tpg_of $to)" ] || mismatches=$((mismatches + 1))
+	phases=$(jq -r '.volumes[0] | "\(.result) ask \(.phases_ms.ask) release \(.phases_ms.release) acquire \(.phases_ms.acquire) states \(.phases_ms.states) total \(.phases_ms.total)"' <<<"$mjson" 2>/dev/null) || true
+	log "move $n: $owner -> $to (tool on $who): exit $mrc, $phases; tool $((t1 - t0)) ms; multipath on the new path after $mpms ms; RTPG AO group via a: $ra, via b: $rb"
+	[ $mrc = 0 ] || fail "move $n: vlun-alua exit $mrc: $mjson"
+	echo "$n $t0 $t1 $mpms" >>/tmp/moves
+	owner=$to moves=$((moves + 1))
+	kill -0 $FIO 2>/dev/null || { fail "fio ended during move $n"; break; }
+done
+
+# a move interrupted: the tool killed midway, then run again
+to=$([ $owner = a ] && echo b || echo a)
+$VA move vm1 --to $to --timeout 10 >/tmp/int.out 2>&1 &
+tp=$!
+sleep 0.05
+kill -9 $tp 2>/dev/null || true; wait $tp 2>/dev/null || true
+log "tool killed midway: $(cat /tmp/int.out)"
+rc=0; $VA move vm1 --to $to --timeout 10 || rc=$?
+check "re-running the interrupted move ends it (exit 0)" test $rc = 0
+ra=$(rtpg_ao $pa); rb=$(rtpg_ao $pb)
+check "after the interrupted move both paths name blade $to AO" test "$ra" = "$(tpg_of $to)" -a "$rb" = "$(tpg_of $to)"
+owner=$to
+sleep 2
+kill -INT $FIO || true; frc=0; wait $FIO || frc=$?
+tail -25 /tmp/fio.out
+verrs=$(grep -c -i "verify.*fail\|bad magic\|crc32c.*wanted" /tmp/fio.out || true)
+ioerrs=$( (grep -o 'err= *[0-9]*' /tmp/fio.out || true) | (grep -v 'err= *0' || true) | wc -l)
+check "fio: no verification failure and no I/O error (exit $frc)" test $verrs = 0 -a $ioerrs = 0
+figure "moves: $moves"
+figure "verify errors: $verrs"
+figure "rtpg mismatches: $mismatches"
+
+# the pause per move: the longest gap between completions from the move's start to
+# its end plus the time multipath took, and the median multipath time
+python3 - /tmp/moves ${FIO_LOG}_lat.1.log >/tmp/pause.out <<'P'
+import sys
+moves = [tuple(map(int, l.split())) for l in open(sys.argv[1])]
+t = sorted(int(l.split(',')[0]) for l in open(sys.argv[2]) if l.strip())
+worst = 0.0
+for n, t0, t1, mp in moves:
+    end = t1 + max(mp, 0) + 1000
+    w = [x for x in t if t0 - 1000 <= x <= end]
+    gap = max((b - a for a, b in zip(w, w[1:])), default=end - t0) / 1000.0
+    worst = max(worst, gap)
+    print(f"move {n}: pause {gap:.3f} s, multipath on the new path {mp/1000.0:.3f} s")
+mps = sorted(mp for _, _, _, mp in moves if mp >= 0)
+med = mps[len(mps) // 2] / 1000.0 if mps else -1
+print(f"max {worst:.3f}")
+print(f"median {med:.3f}")
+P
+cat /tmp/pause.out
+maxp=$(awk '/^max/ {print $2}' /tmp/pause.out); med=$(awk '/^median/ {print $2}' /tmp/pause.out)
+figure "max pause s: $maxp"
+figure "multipath on new path s (median): $med"
+check "every planned move paused I/O less than 2 s" awk -v p="$maxp" 'BEGIN { exit !(p != "" && p < 2) }'
+
+# ---- a move whose old owner does not answer: --force ----
+# (no I/O meanwhile: the stopped runner's path would hold commands until SCSI timeouts)
+head -c 4M /dev/urandom >/tmp/pat
+dd if=/tmp/pat of=$MP bs=1M count=4 oflag=direct conv=fsync status=none
+if [ $owner = a ]; then
+	# the owner must be b for this (the tool runs on a): move it there first
+	rc=0; $VA move vm1 --to b --timeout 10 || rc=$?
+	check "move to b before stopping it" test $rc = 0
+fi
+on_b stop-runner
+t0=$(ms_now)
+rc=0; $VA move vm1 --to a --timeout 5 >/tmp/safe.out 2>&1 || rc=$?
+cat /tmp/safe.out
+check "a safe move from a blade whose runner is stopped is refused (exit 4)" test $rc = 4
+rc=0; $VA move vm1 --to a --timeout 15 --force || rc=$?
+figure "forced move from a stopped owner s: $(awk -v a=$t0 -v b=$(ms_now) 'BEGIN { printf "%.1f", (b - a) / 1000 }')"
+check "the forced move takes vm1 to a (exit 0, or 8: the stopped blade cannot confirm)" test $rc = 0 -o $rc = 8
+on_b start-runner
+check "blade b's tcmu-runner restarted" test "${bres%% *}" = 0
+ok=0
+for i in $(seq 100); do
+	[ "$(rtpg_ao $pb)" = 1 ] && [ "$(rtpg_ao $pa)" = 1 ] && { ok=1; break; }
+	sleep 0.1
+done
+check "blade b, restarted, reports a AO like blade a" test $ok = 1
+check "data written before the forced move reads back through multipath" \
+	cmp -s /tmp/pat <(dd if=$MP bs=1M count=4 iflag=direct status=none)
+rc=0; $VA status vm1 || rc=$?
+check "vlun-alua status: every blade agrees (exit 0)" test $rc = 0
+peer_put req.$((breq + 1)) done
+barrier finished 900
+kill $MPD 2>/dev/null || true
+multipath -F >/dev/null 2>&1
+iscsiadm -m node -u >/dev/null 2>&1 || true
+vm_collect_logs
+cp /var/log/multipathd.log $VLUN_OUT/ 2>/dev/null
