@@ -547,6 +547,8 @@ int vl_vol_claim(struct vl_vol *v, struct vl_diag *d)
 	if (r && r != -ENOENT)
 		return vl_diag_set(d, r, "volume '%s': cannot read its header: %s", v->name,
 				   strerror(-r));
+	/* nobody else took it since: a volume never owned, or one this blade owned last
+	 * (also after a reset: the states every blade reports name it still) */
 	if (!r && vh->owner_node && vh->owner_node != p->sh.ls.host_id)
 		return vl_diag_set(d, -EBUSY,
 				   "volume '%s' was last owned by the blade with host id %" PRIu64

@@ -54,9 +54,10 @@ if [ $me = b ]; then
 		case $1 in
 		move) run_move $n $2 ;;
 		force) run_move $n $2 --force ;;
-		status) $VA status vm1 --json >/tmp/move.$n.json 2>/tmp/move.$n.err; echo $? >/tmp/move.$n.rc ;;
+		apply) rc=0; $VC apply --blade b $CONF >/tmp/apply.out 2>&1 || rc=$?; echo $rc >/tmp/move.$n.rc; echo '{}' >/tmp/move.$n.json ;;
+		status) rc=0; $VA status vm1 --json >/tmp/move.$n.json 2>/tmp/move.$n.err || rc=$?; echo $rc >/tmp/move.$n.rc ;;
 		stop-runner) kill -STOP $(pgrep -x tcmu-runner); echo 0 >/tmp/move.$n.rc; echo '{}' >/tmp/move.$n.json ;;
-		start-runner) pkill -9 -x tcmu-runner || true; sleep 0.5; vm_start_runner; echo $? >/tmp/move.$n.rc; echo '{}' >/tmp/move.$n.json ;;
+		start-runner) pkill -9 -x tcmu-runner || true; sleep 0.5; rc=0; vm_start_runner || rc=$?; echo $rc >/tmp/move.$n.rc; echo '{}' >/tmp/move.$n.json ;;
 		esac
 		peer_put res.$n "$(cat /tmp/move.$n.rc) $(tr -d '\n' </tmp/move.$n.json)"
 	done
@@ -273,6 +274,19 @@ check "data written before the forced move reads back through multipath" \
 	cmp -s /tmp/pat <(dd if=$MP bs=1M count=4 iflag=direct status=none)
 rc=0; $VA status vm1 || rc=$?
 check "vlun-alua status: every blade agrees (exit 0)" test $rc = 0
+
+# --vm: the VM's exports move together; then vlun-config apply on both blades keeps the
+# volume where it is now (b), not where the file says it starts (owner = a)
+rc=0; $VA move --vm guest1 --to b --timeout 15 || rc=$?
+check "vlun-alua move --vm guest1 --to b (exit 0)" test $rc = 0
+rc=0; $VC apply --blade a $CONF >/tmp/apply.out 2>&1 || rc=$?
+check "blade a: re-applying the file succeeds" test $rc = 0
+on_b apply
+check "blade b: re-applying the file succeeds" test "${bres%% *}" = 0
+sleep 0.5
+ra=$(rtpg_ao $pa); rb=$(rtpg_ao $pb)
+check "after re-applying on both blades vm1 stays on blade b (both paths: b AO)" test "$ra" = 2 -a "$rb" = 2
+check "vlun-alua status names blade b the owner" sh -c "$VA status vm1 --json | jq -e '.volumes[0].owner == 2' >/dev/null"
 peer_put req.$((breq + 1)) done
 barrier finished 900
 kill $MPD 2>/dev/null || true

@@ -292,8 +292,9 @@ int vl_pool_lease_space(struct vl_pool *pool, struct vl_lease_space *ls);
  * generation on disk fences the volume (-ESTALE; it stays unowned). */
 int vl_vol_acquire(struct vl_vol *vol, struct vl_diag *diag);
 /* Acquire only a volume nobody has taken since it was created, or whose last owner on
- * disk is this blade: the configured owner's first claim, which never moves a volume
- * back from where it went (-EBUSY naming the last owner). */
+ * disk is this blade (also after a reset, when every blade still reports it AO): the
+ * configured owner's first claim never moves a volume back from where it went (-EBUSY
+ * naming the last owner). */
 int vl_vol_claim(struct vl_vol *vol, struct vl_diag *diag);
 int vl_vol_release(struct vl_vol *vol);
 bool vl_vol_owned(const struct vl_vol *vol);
