@@ -531,9 +531,8 @@ static int on_request(void *arg, const struct vl_request *rq)
 	return 0;
 }
 
-void alua_tick(struct alua_pool *ap, unsigned tick)
+void alua_tick(struct alua_pool *ap)
 {
-	(void)tick;
 	unsigned released;
 	int e = vl_pool_serve_requests(ap->pool, on_request, ap, &released);
 	if (e)

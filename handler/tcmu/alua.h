@@ -30,10 +30,10 @@ void alua_pool_set_configfs(struct alua_pool *ap, const char *core);
  * (default 5000 ms; its heartbeat is every second). */
 void alua_pool_set_answer_ms(struct alua_pool *ap, unsigned ms);
 
-/* The poll thread's work, every 20 ms (tick counts them): requests from other blades;
+/* The poll thread's work, every 20 ms: requests from other blades;
  * every 100 ms the status blocks and this blade's ALUA states; every second a heartbeat
  * and a fresh look for the pool's LUNs in configfs. */
-void alua_tick(struct alua_pool *ap, unsigned tick);
+void alua_tick(struct alua_pool *ap);
 
 /* Control requests alua-status, alua-move, alua-claim, alua-sync (argv[1] = POOL). */
 int alua_ctl(struct alua_pool *ap, int argc, char **argv, char *msg, size_t n);

@@ -199,7 +199,7 @@ static void *poll_main(void *arg)
 				continue;
 			int e = 0;
 			if (r->alua)
-				alua_tick(r->alua, tick);
+				alua_tick(r->alua);
 			else
 				e = vl_pool_serve_requests(r->pool, NULL, NULL, &released);
 			if (e)
@@ -505,12 +505,14 @@ static struct tcmur_handler vlun_handler;
  * owned by another blade: the runner learns it lost the lock, the initiator gets BUSY. */
 static int status_dev(struct tcmu_device *dev, uint8_t *sense, int err, bool write)
 {
-	struct vdev *v = vd(dev);
-	/* moving here: ours in a moment; the runner's own lock work would only slow it */
-	if (err == -ESTALE && v && alua_incoming(v->pref->alua, v->slot))
-		return TCMU_STS_BUSY;
-	if (err == -ESTALE && write)
-		tcmu_notify_lock_lost(dev); /* the next write runs the runner's lock()  */
+	if (err == -ESTALE) { /* off the common path: every command completes through here */
+		struct vdev *v = vd(dev);
+		/* moving here: ours in a moment; the runner's own lock work would only slow it */
+		if (v && alua_incoming(v->pref->alua, v->slot))
+			return TCMU_STS_BUSY;
+		if (write)
+			tcmu_notify_lock_lost(dev); /* the next write runs the runner's lock() */
+	}
 	return vlun_status(err, write, sense);
 }
 

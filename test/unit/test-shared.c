@@ -782,10 +782,10 @@ struct ticker {
 static void *tick_main(void *arg)
 {
 	struct ticker *t = arg;
-	for (unsigned tick = 0; !atomic_load(&t->stop); tick++) {
+	while (!atomic_load(&t->stop)) {
 		for (int i = 0; i < 2; i++)
 			if (!atomic_load(&t->frozen[i]))
-				alua_tick(t->ap[i], tick);
+				alua_tick(t->ap[i]);
 		usleep(5000);
 	}
 	return NULL;
