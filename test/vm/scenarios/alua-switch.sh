@@ -290,7 +290,7 @@ check "vlun-alua status names blade b the owner" sh -c "$VA status vm1 --json | 
 peer_put req.$((breq + 1)) done
 barrier finished 900
 kill $MPD 2>/dev/null || true
-multipath -F >/dev/null 2>&1
+multipath -F >/dev/null 2>&1 || true  # a map still in use: nothing to clean up in a guest that powers off
 iscsiadm -m node -u >/dev/null 2>&1 || true
 vm_collect_logs
-cp /var/log/multipathd.log $VLUN_OUT/ 2>/dev/null
+cp /var/log/multipathd.log $VLUN_OUT/ 2>/dev/null || true
