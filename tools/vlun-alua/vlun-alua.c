@@ -17,6 +17,7 @@
 
 #include "alua-answer.h"
 #include "ctlsock.h"
+#include "cli.h"
 #include "json.h"
 #include "tconf.h"
 
@@ -48,41 +49,14 @@ static struct {
 	bool have_conf;
 	char conf_why[512]; /* why there is none */
 	struct tconf conf;
-	bool json, quiet, force;
+	bool force;
 	const char *vm, *to, *timeout;
-	unsigned given;
 } g;
 
 enum { O_TO = 1 << 0, O_TIMEOUT = 1 << 1, O_FORCE = 1 << 2, O_VM = 1 << 3 };
-static const char *opt_names[] = {"--to", "--timeout", "--force", "--vm"};
-
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int code, const char *fmt, ...)
-{
-	char msg[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fflush(stdout); /* in order with what was printed before, when both go to one file */
-	fprintf(stderr, "vlun-alua: error: %s\n", msg);
-	if (g.json)
-		json_error(stdout, msg, code);
-	return code;
-}
+static const char *const opt_names[] = {"--to", "--timeout", "--force", "--vm"};
 
 /* human output on stdout: not with --json or --quiet */
-static void out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void out(const char *fmt, ...)
-{
-	if (g.json || g.quiet)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-}
-
 /* ---- help ---- */
 
 static const char usage_text[] =
@@ -109,26 +83,6 @@ static const char usage_text[] =
 	"  let go (retry with --force), 6 status found problems, 8 some blade did not\n"
 	"  confirm in time (the move may be done; re-run it), 9 the target blade is\n"
 	"  down or does not serve the pool.\n";
-
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return fail(EXIT_USAGE, "%s (see 'vlun-alua --help')", msg);
-}
-
-static int only_opts(const char *cmd, unsigned allowed)
-{
-	unsigned bad = g.given & ~allowed;
-	for (unsigned i = 0; i < sizeof(opt_names) / sizeof(opt_names[0]); i++)
-		if (bad & (1u << i))
-			return usage_error("%s does not apply to '%s'", opt_names[i], cmd);
-	return 0;
-}
 
 /* ---- a list of names for messages: "a, b, c and 4 more" ---- */
 
@@ -182,12 +136,12 @@ static int load_conf(void)
 	}
 	if (r == -EINVAL) {
 		size_t first = strcspn(e.buf, "\n");
-		return fail(EXIT_USAGE, "%s is not a valid vlun.conf: %.*s%s (check it with "
+		return cli_fail(EXIT_USAGE, "%s is not a valid vlun.conf: %.*s%s (check it with "
 					"'vlun-config check %s', or name another with -c FILE)",
 			    g.conf_file, (int)first, e.buf, e.count > 1 ? " (and more)" : "", g.conf_file);
 	}
 	if (g.conf_arg)
-		return fail(EXIT_NOTFOUND, "cannot read %s: %s", g.conf_file, strerror(-r));
+		return cli_fail(EXIT_NOTFOUND, "cannot read %s: %s", g.conf_file, strerror(-r));
 	snprintf(g.conf_why, sizeof(g.conf_why), "%s: %s", g.conf_file, strerror(-r));
 	return 0;
 }
@@ -231,7 +185,7 @@ static int targets_add(struct targets *t, const char *pool, const char *vol)
 			return 0;
 	struct target *nv = realloc(t->v, (t->n + 1) * sizeof(*nv));
 	if (!nv)
-		return fail(EXIT_FAILED, "out of memory");
+		return cli_fail(EXIT_FAILED, "out of memory");
 	t->v = nv;
 	snprintf(t->v[t->n].pool, sizeof(t->v[t->n].pool), "%s", pool);
 	snprintf(t->v[t->n].vol, sizeof(t->v[t->n].vol), "%s", vol);
@@ -241,7 +195,7 @@ static int targets_add(struct targets *t, const char *pool, const char *vol)
 			return 0;
 	char (*np)[ALUA_NAME_MAX + 1] = realloc(t->pools, (t->nr_pools + 1) * sizeof(*np));
 	if (!np)
-		return fail(EXIT_FAILED, "out of memory");
+		return cli_fail(EXIT_FAILED, "out of memory");
 	t->pools = np;
 	snprintf(t->pools[t->nr_pools++], ALUA_NAME_MAX + 1, "%s", pool);
 	return 0;
@@ -256,7 +210,7 @@ static void targets_free(struct targets *t)
 
 static int no_conf(const char *what)
 {
-	return fail(EXIT_NOTFOUND,
+	return cli_fail(EXIT_NOTFOUND,
 		    "%s, and there is no vlun.conf to look it up in (%s): give POOL/VOLUME, or the "
 		    "file with -c FILE",
 		    what, g.conf_why);
@@ -268,7 +222,7 @@ static int add_volume_arg(struct targets *t, const char *arg)
 	if (slash) {
 		size_t pl = (size_t)(slash - arg);
 		if (!alua_name_ok(arg, pl) || !alua_name_ok(slash + 1, strlen(slash + 1)))
-			return usage_error("'%s' is not POOL/VOLUME (names: 1-%d of A-Z a-z 0-9 _ - ., "
+			return cli_usage("'%s' is not POOL/VOLUME (names: 1-%d of A-Z a-z 0-9 _ - ., "
 					   "not starting with . or -)",
 					   arg, ALUA_NAME_MAX);
 		char pool[ALUA_NAME_MAX + 1];
@@ -277,7 +231,7 @@ static int add_volume_arg(struct targets *t, const char *arg)
 		return targets_add(t, pool, slash + 1);
 	}
 	if (!alua_name_ok(arg, strlen(arg)))
-		return usage_error("'%s' is not POOL/VOLUME, a volume name or an export name", arg);
+		return cli_usage("'%s' is not POOL/VOLUME, a volume name or an export name", arg);
 	if (!g.have_conf) {
 		char what[160];
 		snprintf(what, sizeof(what), "'%s' is not POOL/VOLUME", arg);
@@ -286,7 +240,7 @@ static int add_volume_arg(struct targets *t, const char *arg)
 	const struct tconf_volume *v = tconf_volume(&g.conf, arg);
 	const struct tconf_export *x = conf_export(arg);
 	if (v && x && strcmp(x->volume, v->name))
-		return usage_error("'%s' is a volume and also the export of volume %s in %s: give "
+		return cli_usage("'%s' is a volume and also the export of volume %s in %s: give "
 				   "POOL/VOLUME",
 				   arg, x->volume, g.conf_file);
 	if (!v && x)
@@ -297,7 +251,7 @@ static int add_volume_arg(struct targets *t, const char *arg)
 			names_add(&vn, "%s", g.conf.volumes[i].name);
 		for (size_t i = 0; i < g.conf.nr_exports; i++)
 			names_add(&xn, "%s", g.conf.exports[i].name);
-		return fail(EXIT_NOTFOUND, "no volume or export '%s' in %s (volumes: %s; exports: %s)",
+		return cli_fail(EXIT_NOTFOUND, "no volume or export '%s' in %s (volumes: %s; exports: %s)",
 			    arg, g.conf_file, names_str(&vn, "none"), names_str(&xn, "none"));
 	}
 	return targets_add(t, v->pool, v->name);
@@ -306,7 +260,7 @@ static int add_volume_arg(struct targets *t, const char *arg)
 static int add_vm(struct targets *t, const char *vm)
 {
 	if (!alua_name_ok(vm, strlen(vm)))
-		return usage_error("'%s' is not a VM name (1-%d of A-Z a-z 0-9 _ - ., not starting "
+		return cli_usage("'%s' is not a VM name (1-%d of A-Z a-z 0-9 _ - ., not starting "
 				   "with . or -)",
 				   vm, ALUA_NAME_MAX);
 	if (!g.have_conf) {
@@ -324,18 +278,18 @@ static int add_vm(struct targets *t, const char *vm)
 			if (!seen)
 				names_add(&vms, "%s", g.conf.exports[i].vm);
 		}
-		return fail(EXIT_NOTFOUND, "no export of VM '%s' in %s (VMs: %s)", vm, g.conf_file,
+		return cli_fail(EXIT_NOTFOUND, "no export of VM '%s' in %s (VMs: %s)", vm, g.conf_file,
 			    names_str(&vms, "none"));
 	}
 	const struct tconf_export **xs = calloc(n, sizeof(*xs));
 	if (!xs)
-		return fail(EXIT_FAILED, "out of memory");
+		return cli_fail(EXIT_FAILED, "out of memory");
 	n = tconf_vm_exports(&g.conf, vm, xs, n);
 	int r = 0;
 	for (size_t i = 0; i < n && !r; i++) {
 		const struct tconf_volume *v = tconf_volume(&g.conf, xs[i]->volume);
 		r = v ? targets_add(t, v->pool, v->name)
-		      : fail(EXIT_NOTFOUND, "[export %s] names volume %s, which %s does not define",
+		      : cli_fail(EXIT_NOTFOUND, "[export %s] names volume %s, which %s does not define",
 			     xs[i]->name, xs[i]->volume, g.conf_file);
 	}
 	free(xs);
@@ -345,7 +299,7 @@ static int add_vm(struct targets *t, const char *vm)
 static int collect(struct targets *t, int argc, char **argv)
 {
 	if (g.vm && argc)
-		return usage_error("give VOLUME... or --vm VM, not both");
+		return cli_usage("give VOLUME... or --vm VM, not both");
 	if (g.vm)
 		return add_vm(t, g.vm);
 	int r = 0;
@@ -393,30 +347,30 @@ static int request(const char *req, const char *pool, const char *what_if_lost, 
 	}
 	if (reason[0]) {
 		if (strstr(reason, "ermission"))
-			return fail(EXIT_FAILED, "cannot talk to the vlun handler on %s (%s): only root may; run vlun-alua as root",
+			return cli_fail(EXIT_FAILED, "cannot talk to the vlun handler on %s (%s): only root may; run vlun-alua as root",
 				    path, reason);
-		return fail(EXIT_FAILED,
+		return cli_fail(EXIT_FAILED,
 			    "no vlun handler answers on %s (%s): start tcmu-runner on this blade "
 			    "(systemctl start tcmu-runner), and check that this node is a blade of "
 			    "pool %s ($VLUN_CTL_SOCKET names another socket)",
 			    path, reason, pool);
 	}
 	if (r == -EIO && (strstr(answer, "no answer from the vlun handler") || strstr(answer, "writing to ")))
-		return fail(EXIT_FAILED, "%s: the vlun handler on %s closed the connection without an answer%s",
+		return cli_fail(EXIT_FAILED, "%s: the vlun handler on %s closed the connection without an answer%s",
 			    req, path, what_if_lost);
 	if (r == -EPROTO && strstr(answer, "garbled answer"))
-		return fail(EXIT_FAILED, "%s%s", answer, what_if_lost);
+		return cli_fail(EXIT_FAILED, "%s%s", answer, what_if_lost);
 	truncated = strlen(answer) >= sizeof(answer) - 1;
 	if (truncated && alua_is_records(answer)) {
 		char *last = strrchr(answer, ';');
 		if (!last)
-			return fail(EXIT_FAILED, "garbled answer from the vlun handler to '%s': one record "
+			return cli_fail(EXIT_FAILED, "garbled answer from the vlun handler to '%s': one record "
 						 "of %zu bytes%s",
 				    req, sizeof(answer) - 1, what_if_lost);
 		*last = 0;
 	}
 	if (r == -EPERM)
-		return fail(EXIT_FAILED, "the vlun handler refused '%s': %s (run vlun-alua as root)", req,
+		return cli_fail(EXIT_FAILED, "the vlun handler refused '%s': %s (run vlun-alua as root)", req,
 			    answer);
 	*code = r;
 	return 0;
@@ -444,23 +398,23 @@ static int pool_status(const char *pool, struct pool_status *ps, bool quiet_enoe
 	if (code == -ENOENT || (code == -EOPNOTSUPP && quiet_enoent)) {
 		if (quiet_enoent)
 			return EXIT_NOTFOUND;
-		return fail(EXIT_NOTFOUND, "pool %s: %s (is this node a blade of pool %s? 'vlun-alua status' "
+		return cli_fail(EXIT_NOTFOUND, "pool %s: %s (is this node a blade of pool %s? 'vlun-alua status' "
 					   "lists the pools of vlun.conf served here)",
 			    pool, answer, pool);
 	}
 	if (code)
-		return fail(code == -EINVAL ? EXIT_USAGE : EXIT_FAILED, "pool %s: alua-status failed: %s (%s)",
+		return cli_fail(code == -EINVAL ? EXIT_USAGE : EXIT_FAILED, "pool %s: alua-status failed: %s (%s)",
 			    pool, answer[0] ? answer : strerror(-code), strerror(-code));
 	char err[320];
 	if (!alua_is_records(answer))
-		return fail(EXIT_FAILED, "garbled answer from the vlun handler to '%s': no records: %.100s", req,
+		return cli_fail(EXIT_FAILED, "garbled answer from the vlun handler to '%s': no records: %.100s", req,
 			    answer);
 	r = alua_parse(answer, sizeof(answer), ALUA_STATUS, &ps->a, err, sizeof(err));
 	if (r)
-		return fail(EXIT_FAILED, "garbled answer from the vlun handler to '%s': %s", req, err);
+		return cli_fail(EXIT_FAILED, "garbled answer from the vlun handler to '%s': %s", req, err);
 	if (ps->a.nr_blades == 0) {
 		alua_answer_free(&ps->a);
-		return fail(EXIT_FAILED, "garbled answer from the vlun handler to '%s': no blade records", req);
+		return cli_fail(EXIT_FAILED, "garbled answer from the vlun handler to '%s': no blade records", req);
 	}
 	ps->have = true;
 	ps->cut = truncated;
@@ -646,17 +600,17 @@ static void print_status(struct pool_status *ps, size_t np, const struct targets
 		const struct alua_blade *local = NULL;
 		for (size_t i = 0; i < an->nr_blades && !local; i++)
 			local = an->blades[i].local ? &an->blades[i] : NULL;
-		out("%sPool %s%s%s:\n", p ? "\n" : "", ps[p].name, local ? ", as seen from " : "",
+		cli_out("%sPool %s%s%s:\n", p ? "\n" : "", ps[p].name, local ? ", as seen from " : "",
 		    local ? short_label(&ps[p], local->host, b, sizeof(b)) : "");
 		bool alive = false; /* a column when the handler tells */
 		for (size_t i = 0; i < an->nr_blades; i++)
 			alive |= an->blades[i].has_alive;
-		out("  %-20s %5s  %s%-9s  %s\n", "BLADE", "HOST", alive ? "ALIVE  " : "", "ANSWERING",
+		cli_out("  %-20s %5s  %s%-9s  %s\n", "BLADE", "HOST", alive ? "ALIVE  " : "", "ANSWERING",
 		    "LAST CHANGE");
 		for (size_t i = 0; i < an->nr_blades; i++) {
 			const struct alua_blade *x = &an->blades[i];
 			const char *name = blade_name(&ps[p], x->host);
-			out("  %-20s %5u  %s%-9s  %s%s%s\n", name ? name : "-", x->host,
+			cli_out("  %-20s %5u  %s%-9s  %s%s%s\n", name ? name : "-", x->host,
 			    !alive ? "" : !x->has_alive ? "-      " : x->alive ? "yes    " : "no     ",
 			    x->answering ? "yes" : "no", age_str(x, a, sizeof(a)), x->has_age ? " ago" : "",
 			    x->local ? "  (this blade)" : "");
@@ -665,7 +619,7 @@ static void print_status(struct pool_status *ps, size_t np, const struct targets
 			const struct alua_vol *v = &an->vols[i];
 			if (!wanted(t, ps[p].name, v->name))
 				continue;
-			out("%s/%s: owner %s, epoch %" PRIu64 "%s\n", ps[p].name, v->name,
+			cli_out("%s/%s: owner %s, epoch %" PRIu64 "%s\n", ps[p].name, v->name,
 			    short_label(&ps[p], v->owner, b, sizeof(b)), v->epoch,
 			    v->owner ? "" : " (nobody holds its lease)");
 			for (size_t k = 0; k < v->nr_states; k++) {
@@ -673,7 +627,7 @@ static void print_status(struct pool_status *ps, size_t np, const struct targets
 				struct judged jd = judge(&ps[p], v, s);
 				short_label(&ps[p], s->host, b, sizeof(b));
 				if (!jd.exports) {
-					out("    %-28s does not export it\n", b);
+					cli_out("    %-28s does not export it\n", b);
 					continue;
 				}
 				if (s->ao)
@@ -684,14 +638,14 @@ static void print_status(struct pool_status *ps, size_t np, const struct targets
 						  : jd.mark == '~' ? ": transitioning (moving the volume)"
 						  : jd.mark == '!' ? ": disagrees with the owner"
 								   : "";
-				out("  %c %-28s reports %s Active/Optimized%s\n", jd.mark, b, c, why);
+				cli_out("  %c %-28s reports %s Active/Optimized%s\n", jd.mark, b, c, why);
 			}
 			for (size_t k = 0; k < v->nr_moving; k++) {
 				bool listed = false;
 				for (size_t m = 0; m < v->nr_states && !listed; m++)
 					listed = v->states[m].host == v->moving[k];
 				if (!listed)
-					out("  ~ %-28s transitioning (moving the volume)\n",
+					cli_out("  ~ %-28s transitioning (moving the volume)\n",
 					    short_label(&ps[p], v->moving[k], b, sizeof(b)));
 			}
 		}
@@ -701,10 +655,10 @@ static void print_status(struct pool_status *ps, size_t np, const struct targets
 static int cmd_status(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("status", O_VM)))
+	if ((r = cli_only_opts("status", O_VM)))
 		return r;
 	if (g.vm && argc)
-		return usage_error("give VOLUME... or --vm VM, not both");
+		return cli_usage("give VOLUME... or --vm VM, not both");
 	if ((r = load_conf()))
 		return r;
 	struct targets t = {0};
@@ -720,12 +674,12 @@ static int cmd_status(int argc, char **argv)
 	}
 	if (all && np == 0) {
 		targets_free(&t);
-		return fail(EXIT_NOTFOUND, "%s defines no pools: give POOL/VOLUME", g.conf_file);
+		return cli_fail(EXIT_NOTFOUND, "%s defines no pools: give POOL/VOLUME", g.conf_file);
 	}
 	struct pool_status *ps = calloc(np, sizeof(*ps));
 	if (!ps) {
 		targets_free(&t);
-		return fail(EXIT_FAILED, "out of memory");
+		return cli_fail(EXIT_FAILED, "out of memory");
 	}
 	size_t served = 0;
 	struct names skipped = {0};
@@ -745,19 +699,19 @@ static int cmd_status(int argc, char **argv)
 		for (size_t p = 0; p < np && !pp; p++)
 			pp = !strcmp(ps[p].name, t.v[i].pool) ? &ps[p] : NULL;
 		if (pp && !alua_find_vol(&pp->a, t.v[i].vol) && pp->cut) {
-			r = fail(EXIT_FAILED, "the handler's answer for pool %s was cut short at %zu bytes "
+			r = cli_fail(EXIT_FAILED, "the handler's answer for pool %s was cut short at %zu bytes "
 					      "before volume %s",
 				 t.v[i].pool, sizeof(answer) - 1, t.v[i].vol);
 		} else if (pp && !alua_find_vol(&pp->a, t.v[i].vol)) {
 			struct names vn = {0};
 			for (size_t k = 0; k < pp->a.nr_vols; k++)
 				names_add(&vn, "%s", pp->a.vols[k].name);
-			r = fail(EXIT_NOTFOUND, "no volume %s in pool %s (volumes: %s)", t.v[i].vol,
+			r = cli_fail(EXIT_NOTFOUND, "no volume %s in pool %s (volumes: %s)", t.v[i].vol,
 				 t.v[i].pool, names_str(&vn, "none"));
 		}
 	}
 	if (!r && all && !served)
-		r = fail(EXIT_NOTFOUND,
+		r = cli_fail(EXIT_NOTFOUND,
 			 "the vlun handler here serves none of the pools of %s (%s): is this node a "
 			 "blade of them (vlun-config apply)?",
 			 g.conf_file, names_str(&skipped, "none"));
@@ -775,15 +729,15 @@ static int cmd_status(int argc, char **argv)
 			cut |= all && ps[p].cut;
 		if (cut && !bad)
 			r = EXIT_FAILED; /* not every volume could be looked at */
-		if (g.json) {
+		if (cli.json) {
 			print_status_json(ps, np, &t, bad, r);
 		} else {
 			print_status(ps, np, &t);
 			if (skipped.n)
-				out("\nNot served here (pools of other blades?): %s\n",
+				cli_out("\nNot served here (pools of other blades?): %s\n",
 				    names_str(&skipped, ""));
 			if (!bad)
-				out("\nEvery answering blade agrees on the owner of %s.\n",
+				cli_out("\nEvery answering blade agrees on the owner of %s.\n",
 				    nv == 1 ? "the volume" : nv ? "every volume" : "every volume (there are none)");
 		}
 		for (size_t p = 0; p < np; p++)
@@ -793,7 +747,7 @@ static int cmd_status(int argc, char **argv)
 						"them\n",
 					ps[p].name, sizeof(answer) - 1,
 					ps[p].a.nr_vols ? ps[p].a.vols[ps[p].a.nr_vols - 1].name : "the blades");
-		if (bad && !g.json)
+		if (bad && !cli.json)
 			fprintf(stderr,
 				"vlun-alua: %u of %u volume(s) need attention (! disagrees with the owner, "
 				"? unreachable: start its tcmu-runner or check the blade, ~ transitioning: "
@@ -821,7 +775,7 @@ static int parse_timeout(const char *s, unsigned *ms)
 	double v = strtod(s, &end);
 	if (!*s || *end || errno || !isfinite(v) || v * 1000 < TIMEOUT_MIN_MS || v > TIMEOUT_MAX_S ||
 	    strpbrk(s, "xXpP"))
-		return usage_error("invalid --timeout '%s': give seconds, %g to %d (e.g. 30 or 2.5)", s,
+		return cli_usage("invalid --timeout '%s': give seconds, %g to %d (e.g. 30 or 2.5)", s,
 				   TIMEOUT_MIN_MS / 1000.0, TIMEOUT_MAX_S);
 	*ms = (unsigned)llround(v * 1000);
 	return 0;
@@ -837,17 +791,17 @@ static int resolve_blade(const char *arg, const struct targets *t, struct pool_s
 		errno = 0;
 		unsigned long v = strtoul(arg, &end, 10);
 		if (*end || errno || v < 1 || v > ALUA_HOST_MAX)
-			return usage_error("invalid --to '%s': give a blade name or its host id, 1 to %d",
+			return cli_usage("invalid --to '%s': give a blade name or its host id, 1 to %d",
 					   arg, ALUA_HOST_MAX);
 		*host = (uint32_t)v;
 		return 0;
 	}
 	if (!alua_name_ok(arg, strlen(arg)))
-		return usage_error("invalid --to '%s': give a blade name or its host id", arg);
+		return cli_usage("invalid --to '%s': give a blade name or its host id", arg);
 	const struct tconf_blade *b = g.have_conf ? tconf_blade(&g.conf, arg) : NULL;
 	if (b) {
 		if (!b->host_id)
-			return fail(EXIT_NOTFOUND, "[blade %s] in %s has no host_id: add host_id = N "
+			return cli_fail(EXIT_NOTFOUND, "[blade %s] in %s has no host_id: add host_id = N "
 						   "(its sanlock host id), or give the host id",
 				    arg, g.conf_file);
 		*host = b->host_id;
@@ -873,7 +827,7 @@ static int resolve_blade(const char *arg, const struct targets *t, struct pool_s
 				names_add(&known, "%s (host %u)", x->name, x->host);
 		}
 	}
-	return fail(EXIT_NOTFOUND, "no blade '%s' in %s or among the blades of pool%s %s (blades: %s): "
+	return cli_fail(EXIT_NOTFOUND, "no blade '%s' in %s or among the blades of pool%s %s (blades: %s): "
 				   "give a blade name or a host id",
 		    arg, g.have_conf ? g.conf_file : "vlun.conf", t->nr_pools > 1 ? "s" : "",
 		    t->pools[0], names_str(&known, "none"));
@@ -922,32 +876,32 @@ static void print_moved(const struct pool_status *ps, const struct moved *m)
 	char a[96], b[96], lag[1100];
 	const struct alua_vol *v = &m->v;
 	if (!m->have) {
-		out("%s/%s: not moved: %s\n", m->t->pool, m->t->vol, m->error);
+		cli_out("%s/%s: not moved: %s\n", m->t->pool, m->t->vol, m->error);
 		return;
 	}
 	switch (v->result) {
 	case ALUA_RES_ALREADY:
-		out("%s/%s: already on %s%s", m->t->pool, m->t->vol, host_label(ps, v->to, a, sizeof(a)),
+		cli_out("%s/%s: already on %s%s", m->t->pool, m->t->vol, host_label(ps, v->to, a, sizeof(a)),
 		    v->has_epoch ? "" : "\n");
 		if (v->has_epoch)
-			out(", epoch %" PRIu64 "\n", v->epoch);
+			cli_out(", epoch %" PRIu64 "\n", v->epoch);
 		break;
 	case ALUA_RES_MOVED:
-		out("%s/%s: %s -> %s, epoch %" PRIu64 "\n", m->t->pool, m->t->vol,
+		cli_out("%s/%s: %s -> %s, epoch %" PRIu64 "\n", m->t->pool, m->t->vol,
 		    host_label(ps, v->from, a, sizeof(a)), host_label(ps, v->to, b, sizeof(b)), v->epoch);
 		for (int p = 0; p < ALUA_PHASES; p++)
 			if (v->has_phase[p])
-				out("    %-8s %6" PRIu64 " ms  %s\n", alua_phase_names[p], v->phase_ms[p],
+				cli_out("    %-8s %6" PRIu64 " ms  %s\n", alua_phase_names[p], v->phase_ms[p],
 				    phase_words[p]);
 		break;
 	default:
-		out("%s/%s: not moved: %s\n", m->t->pool, m->t->vol,
+		cli_out("%s/%s: not moved: %s\n", m->t->pool, m->t->vol,
 		    v->why[0] ? v->why : v->err ? strerror(-v->err) : "the handler gave no reason");
 		break;
 	}
 	if (v->nr_lagging) {
 		lagging_str(ps, v, lag, sizeof(lag));
-		out("    not confirmed in time by: %s (the move itself is done)\n", lag);
+		cli_out("    not confirmed in time by: %s (the move itself is done)\n", lag);
 	}
 }
 
@@ -1046,17 +1000,17 @@ static void move_error(char *buf, size_t n, int code, const char *pool, const ch
 static int cmd_move(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("move", O_VM | O_TO | O_TIMEOUT | O_FORCE)))
+	if ((r = cli_only_opts("move", O_VM | O_TO | O_TIMEOUT | O_FORCE)))
 		return r;
 	if (!argc && !g.vm)
-		return usage_error("move needs VOLUME... or --vm VM");
+		return cli_usage("move needs VOLUME... or --vm VM");
 	if (!g.to)
-		return usage_error("move needs --to BLADE (a blade name or host id)");
+		return cli_usage("move needs --to BLADE (a blade name or host id)");
 	unsigned ms = TIMEOUT_DEFAULT_MS;
 	if ((r = parse_timeout(g.timeout, &ms)))
 		return r;
 	if (g.vm && argc)
-		return usage_error("give VOLUME... or --vm VM, not both");
+		return cli_usage("give VOLUME... or --vm VM, not both");
 	if ((r = load_conf()))
 		return r;
 	struct targets t = {0};
@@ -1069,14 +1023,14 @@ static int cmd_move(int argc, char **argv)
 	char (*errs)[2048] = calloc(t.nr_pools, sizeof(*errs));
 	uint32_t to = 0;
 	if (!ps || !m || !errs) {
-		r = fail(EXIT_FAILED, "out of memory");
+		r = cli_fail(EXIT_FAILED, "out of memory");
 		goto done;
 	}
 	if ((r = resolve_blade(g.to, &t, ps, &to)))
 		goto done;
 	char tolabel[96];
 	host_label(&ps[0], to, tolabel, sizeof(tolabel));
-	if (!g.quiet && isatty(STDERR_FILENO)) {
+	if (!cli.quiet && isatty(STDERR_FILENO)) {
 		struct names l = {0};
 		for (size_t i = 0; i < t.n; i++)
 			if (t.nr_pools > 1)
@@ -1145,7 +1099,7 @@ static int cmd_move(int argc, char **argv)
 			}
 			if (r) {
 				alua_answer_free(&an);
-				r = fail(EXIT_FAILED, "garbled answer from the vlun handler to '%.200s': %s: "
+				r = cli_fail(EXIT_FAILED, "garbled answer from the vlun handler to '%.200s': %s: "
 						      "the move may or may not have happened ('vlun-alua "
 						      "status' shows where the volumes are; re-running it is "
 						      "safe)",
@@ -1174,7 +1128,7 @@ static int cmd_move(int argc, char **argv)
 		}
 	}
 	r = code_all;
-	if (g.json) {
+	if (cli.json) {
 		const char *first = NULL;
 		for (size_t p = 0; p < t.nr_pools && !first; p++)
 			first = errs[p][0] ? errs[p] : NULL;
@@ -1227,25 +1181,28 @@ int main(int argc, char **argv)
 	};
 	bool help = false;
 	int c;
+	cli.prog = "vlun-alua";
+	cli.opt_names = opt_names;
+	cli.nr_opts = sizeof(opt_names) / sizeof(opt_names[0]);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:qh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c': g.conf_arg = optarg; break;
-		case 'j': g.json = true; break;
-		case 'q': g.quiet = true; break;
+		case 'j': cli.json = true; break;
+		case 'q': cli.quiet = true; break;
 		case 'h': help = true; break;
 		case 'V':
 			printf("vlun-alua %s (vlun.conf format %d; control requests of docs/alua.md)\n",
 			       VLUN_VERSION, TCONF_VERSION);
 			return 0;
-		case 'm': g.vm = optarg; g.given |= O_VM; break;
-		case 't': g.to = optarg; g.given |= O_TO; break;
-		case 'T': g.timeout = optarg; g.given |= O_TIMEOUT; break;
-		case 'f': g.force = true; g.given |= O_FORCE; break;
+		case 'm': g.vm = optarg; cli.given |= O_VM; break;
+		case 't': g.to = optarg; cli.given |= O_TO; break;
+		case 'T': g.timeout = optarg; cli.given |= O_TIMEOUT; break;
+		case 'f': g.force = true; cli.given |= O_FORCE; break;
 		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
+			return cli_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return cli_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	int ac = argc - optind;
@@ -1258,7 +1215,7 @@ int main(int argc, char **argv)
 				  : !strcmp(av[0], "move") ? cmd_move
 							   : NULL;
 	if (!fn)
-		return usage_error("unknown command '%s' (status, move)", av[0]);
+		return cli_usage("unknown command '%s' (status, move)", av[0]);
 	int r = fn(ac - 1, av + 1);
 	if (g.have_conf)
 		tconf_free(&g.conf);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "json.h"
 #include "ctlsock.h"
 #include "lio.h"
@@ -27,7 +28,7 @@ enum {
 
 static struct {
 	const char *root, *state, *confdir, *blade;
-	bool json, quiet, dry_run, prune;
+	bool dry_run, prune;
 } g;
 
 static const char usage_text[] =
@@ -57,22 +58,10 @@ static const char usage_text[] =
 	"2 usage error, 3 invalid configuration, 4 LIO not available, 5 failed and not\n"
 	"everything could be rolled back.  The file format: docs/target-config.md.\n";
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("vlun-config: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'vlun-config --help'.\n", stderr);
-	return EXIT_USAGE;
-}
-
 static int report(int code, const char *msg)
 {
 	fprintf(stderr, "vlun-config: %s%s", msg, msg[strlen(msg) ? strlen(msg) - 1 : 0] == '\n' ? "" : "\n");
-	if (g.json)
+	if (cli.json)
 		json_error(stdout, msg, code);
 	return code;
 }
@@ -86,7 +75,7 @@ static int load(const char *file, struct tconf *c)
 		snprintf(head, sizeof(head), "%u problem%s in the configuration:\n", e.count,
 			 e.count == 1 ? "" : "s");
 		fprintf(stderr, "vlun-config: %s%s", head, e.buf);
-		if (g.json) {
+		if (cli.json) {
 			struct json j;
 			json_begin(&j, stdout);
 			json_obj_open(&j, NULL);
@@ -115,7 +104,7 @@ static int cmd_check(const char *file)
 	int r = load(file, &c);
 	if (r)
 		return r;
-	if (g.json) {
+	if (cli.json) {
 		struct json j;
 		json_begin(&j, stdout);
 		json_obj_open(&j, NULL);
@@ -127,7 +116,7 @@ static int cmd_check(const char *file)
 		json_u64(&j, "exports", c.nr_exports);
 		json_obj_close(&j);
 		json_end(&j);
-	} else if (!g.quiet) {
+	} else if (!cli.quiet) {
 		printf("%s: valid (version %u): %zu blade(s), %zu pool(s), %zu volume(s), %zu host(s), "
 		       "%zu export(s)\n",
 		       file, c.version, c.nr_blades, c.nr_pools, c.nr_volumes, c.nr_hosts, c.nr_exports);
@@ -188,7 +177,7 @@ static void send_requests(struct st_request *rq, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const struct st_request *r = &rq[i];
 		if (!r->code) {
-			if (!g.quiet && !g.json)
+			if (!cli.quiet && !cli.json)
 				printf("  > %s: %s\n", r->req, r->answer);
 			continue;
 		}
@@ -230,10 +219,10 @@ static int cmd_apply(const char *file)
 		code = report(EXIT_FAILED, strerror(-r));
 		goto out;
 	}
-	if (!g.quiet && !g.json)
+	if (!cli.quiet && !cli.json)
 		printf("vlun-config: %s %s as blade %s (TPG %u)%s\n", g.dry_run ? "plan for" : "applying",
 		       file, b->name, b->tpg, g.dry_run ? " (dry run: nothing changes)" : "");
-	if (!g.quiet && !g.json)
+	if (!cli.quiet && !cli.json)
 		st_plan_print(&c, &sp, stdout);
 	if (!g.dry_run && sp.n && (r = st_apply(&c, g.confdir, &sp, &e))) {
 		code = report(strstr(e.buf, "could not undo") ? EXIT_PARTIAL : EXIT_FAILED, e.buf);
@@ -248,16 +237,16 @@ static int cmd_apply(const char *file)
 		code = report(e2.count ? EXIT_PARTIAL : EXIT_FAILED, msg);
 		goto out;
 	}
-	if (g.json && g.dry_run) {
+	if (cli.json && g.dry_run) {
 		print_json_result(&c, b, &lp, sp.n, true, rq, nrq);
 		goto out;
 	}
-	if (!g.quiet && !g.json)
+	if (!cli.quiet && !cli.json)
 		lio_plan_print(&lp, stdout, false);
-	for (size_t i = 0; g.dry_run && !g.quiet && !g.json && i < nrq; i++)
+	for (size_t i = 0; g.dry_run && !cli.quiet && !cli.json && i < nrq; i++)
 		printf("  > %s (to the handler, after the changes)\n", rq[i].req);
 	if (g.dry_run) {
-		if (!g.quiet && !g.json)
+		if (!cli.quiet && !cli.json)
 			printf("vlun-config: %zu change(s) planned\n", sp.n + lp.n);
 		goto out;
 	}
@@ -270,9 +259,9 @@ static int cmd_apply(const char *file)
 		goto out;
 	}
 	send_requests(rq, nrq);
-	if (g.json)
+	if (cli.json)
 		print_json_result(&c, b, &lp, sp.n, false, rq, nrq);
-	else if (!g.quiet)
+	else if (!cli.quiet)
 		printf(sp.n + lp.n ? "vlun-config: %zu change(s) applied\n"
 				   : "vlun-config: no changes: LIO already matches the file%.0zu\n",
 		       sp.n + lp.n);
@@ -297,16 +286,16 @@ static int cmd_clear(void)
 	if ((r = lio_plan_clear(&l, &p))) {
 		code = report(EXIT_FAILED, strerror(-r));
 	} else if (g.dry_run || p.n == 0) {
-		if (g.json)
+		if (cli.json)
 			print_json_result(NULL, NULL, &p, 0, g.dry_run, NULL, 0);
-		else if (!g.quiet)
+		else if (!cli.quiet)
 			lio_plan_print(&p, stdout, false),
 				printf("vlun-config: %zu object(s) %s\n", p.n, g.dry_run ? "would be removed" : "managed: nothing to remove");
 	} else if ((r = lio_apply(&l, &p, err, sizeof(err)))) {
 		code = report(EXIT_PARTIAL, err);
-	} else if (g.json) {
+	} else if (cli.json) {
 		print_json_result(NULL, NULL, &p, 0, false, NULL, 0);
-	} else if (!g.quiet) {
+	} else if (!cli.quiet) {
 		lio_plan_print(&p, stdout, false);
 		printf("vlun-config: removed %zu object(s)\n", p.n);
 	}
@@ -322,7 +311,7 @@ static bool show_remote(void)
 	char *buf = malloc(n);
 	if (!buf)
 		return false;
-	int r = ctl_request(g.json ? "show" : "show-text", buf, n);
+	int r = ctl_request(cli.json ? "show" : "show-text", buf, n);
 	if (!r) {
 		for (char *p = buf; *p; p++)
 			if (*p == 0x1f)
@@ -344,7 +333,7 @@ static int cmd_show(void)
 		return 0;
 	if (r)
 		return report(EXIT_NOLIO, err);
-	lio_show(&l, stdout, g.json);
+	lio_show(&l, stdout, cli.json);
 	lio_close(&l);
 	return 0;
 }
@@ -366,6 +355,7 @@ int main(int argc, char **argv)
 	};
 	int c;
 	bool help = false;
+	cli.prog = "vlun-config";
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":nb:jqh", lo, NULL)) != -1) {
 		switch (c) {
@@ -375,13 +365,13 @@ int main(int argc, char **argv)
 		case 'R': g.root = optarg; break;
 		case 'S': g.state = optarg; break;
 		case 'C': g.confdir = optarg; break;
-		case 'j': g.json = true; break;
-		case 'q': g.quiet = true; break;
+		case 'j': cli.json = true; break;
+		case 'q': cli.quiet = true; break;
 		case 'h': help = true; break;
 		case 'V': printf("vlun-config %s (configuration format %d)\n", VLUN_VERSION, TCONF_VERSION);
 			return 0;
-		case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-		default: return usage_error("unknown option '%s'", argv[optind - 1]);
+		case ':': return cli_usage("option '%s' needs a value", argv[optind - 1]);
+		default: return cli_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (help) {
@@ -392,23 +382,23 @@ int main(int argc, char **argv)
 	int ac = argc - optind;
 	char **av = argv + optind;
 	if (ac == 0)
-		return usage_error("missing command (check, apply, show, clear)");
+		return cli_usage("missing command (check, apply, show, clear)");
 	const char *cmd = av[0];
 	bool needs_file = !strcmp(cmd, "check") || !strcmp(cmd, "apply");
 	bool no_file = !strcmp(cmd, "show") || !strcmp(cmd, "clear");
 	if (!needs_file && !no_file)
-		return usage_error("unknown command '%s' (check, apply, show, clear)", cmd);
+		return cli_usage("unknown command '%s' (check, apply, show, clear)", cmd);
 	if (needs_file && ac != 2)
-		return usage_error(ac < 2 ? "%s needs the configuration FILE" : "%s takes one FILE; '%s' is extra",
+		return cli_usage(ac < 2 ? "%s needs the configuration FILE" : "%s takes one FILE; '%s' is extra",
 				   cmd, ac > 2 ? av[2] : "");
 	if (no_file && ac != 1)
-		return usage_error("%s takes no arguments; '%s' is extra", cmd, av[1]);
+		return cli_usage("%s takes no arguments; '%s' is extra", cmd, av[1]);
 	if (g.prune && strcmp(cmd, "apply"))
-		return usage_error("--prune is an option of apply");
+		return cli_usage("--prune is an option of apply");
 	if (g.dry_run && strcmp(cmd, "apply") && strcmp(cmd, "clear"))
-		return usage_error("--dry-run is an option of apply and clear");
+		return cli_usage("--dry-run is an option of apply and clear");
 	if (g.blade && strcmp(cmd, "apply"))
-		return usage_error("--blade is an option of apply");
+		return cli_usage("--blade is an option of apply");
 	if (!strcmp(cmd, "check"))
 		return cmd_check(av[1]);
 	if (!strcmp(cmd, "apply"))

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "json.h"
 #include "ctlsock.h"
 #include "poolconf.h"
@@ -31,13 +32,10 @@ enum exit_code {
 
 static struct {
 	const char *confdir;
-	bool json;
-	bool quiet;
 	bool force, thick, repair, assemble;
 	const char *extent_size, *max_volumes, *meta_size, *layout;
 	const char *groups, *blades, *io_timeout;
 	uint64_t host_id;
-	unsigned given; /* bitmask of command-specific options given */
 } g;
 
 enum {
@@ -45,7 +43,7 @@ enum {
 	O_THICK = 1 << 4, O_LAYOUT = 1 << 5, O_REPAIR = 1 << 6, O_ASSEMBLE = 1 << 7,
 	O_GROUPS = 1 << 8, O_BLADES = 1 << 9, O_IOTMO = 1 << 10,
 };
-static const char *opt_names[] = {"--extent-size", "--max-volumes", "--meta-size", "--force",
+static const char *const opt_names[] = {"--extent-size", "--max-volumes", "--meta-size", "--force",
 				  "--thick",	   "--layout",	    "--repair",	   "--assemble",
 				  "--groups",	   "--blades",	    "--io-timeout"};
 
@@ -62,36 +60,11 @@ static int exit_for(int err)
 	}
 }
 
-static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(int code, const char *fmt, ...)
-{
-	char msg[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "vlunctl: error: %s\n", msg);
-	if (g.json)
-		json_error(stdout, msg, code);
-	return code;
-}
-
 static int fail_errno(int err, const struct vl_diag *d, const char *what)
 {
 	if (d && d->msg[0])
-		return fail(exit_for(err), "%s", d->msg);
-	return fail(exit_for(err), "%s: %s", what, strerror(-err));
-}
-
-static void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void info(const char *fmt, ...)
-{
-	if (g.json || g.quiet)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
+		return cli_fail(exit_for(err), "%s", d->msg);
+	return cli_fail(exit_for(err), "%s: %s", what, strerror(-err));
 }
 
 /* ---- help ---- */
@@ -129,34 +102,14 @@ static const char usage_text[] =
 	"Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 in use/exists, 5 no space,\n"
 	"            6 check found problems, 7 pool incomplete or metadata corrupt.\n";
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return fail(EXIT_USAGE, "%s (see 'vlunctl --help')", msg);
-}
-
 /* ---- helpers ---- */
-
-static int only_opts(const char *cmd, unsigned allowed)
-{
-	unsigned bad = g.given & ~allowed;
-	for (unsigned i = 0; i < sizeof(opt_names) / sizeof(opt_names[0]); i++)
-		if (bad & (1u << i))
-			return usage_error("%s does not apply to '%s'", opt_names[i], cmd);
-	return 0;
-}
 
 static int nargs(const char *cmd, int argc, char **argv, int min, int max)
 {
 	if (argc < min)
-		return usage_error("'%s' needs more arguments", cmd);
+		return cli_usage("'%s' needs more arguments", cmd);
 	if (max >= 0 && argc > max)
-		return usage_error("'%s' takes at most %d argument(s); unexpected '%s'", cmd, max,
+		return cli_usage("'%s' takes at most %d argument(s); unexpected '%s'", cmd, max,
 				   argv[max]);
 	return 0;
 }
@@ -165,7 +118,7 @@ static int size_arg(const char *s, uint64_t *out, const char *what)
 {
 	int r = vl_parse_size(s, out);
 	if (r)
-		return usage_error("invalid %s '%s': use a number with an optional unit, e.g. "
+		return cli_usage("invalid %s '%s': use a number with an optional unit, e.g. "
 				   "10G, 512M, 1.5T",
 				   what, s);
 	return 0;
@@ -183,7 +136,7 @@ static int open_pool(const char *name, unsigned flags, struct vl_pool **p)
 	poolconf_free(&pc);
 	if (r) {
 		if (r == -ENOENT || r == -ENODATA || r == -ENODEV)
-			return fail(exit_for(r) == EXIT_NOTFOUND ? EXIT_CORRUPT : exit_for(r),
+			return cli_fail(exit_for(r) == EXIT_NOTFOUND ? EXIT_CORRUPT : exit_for(r),
 				    "pool %s: %s. If its devices moved, run 'vlunctl pool scan' and "
 				    "'vlunctl pool assemble DEVICE...'",
 				    name, d.msg);
@@ -231,10 +184,10 @@ static int split_volpath(const char *arg, char *pool, char *vol)
 {
 	const char *slash = strchr(arg, '/');
 	if (!slash || slash == arg || !slash[1] || strchr(slash + 1, '/'))
-		return usage_error("'%s' is not POOL/VOLUME", arg);
+		return cli_usage("'%s' is not POOL/VOLUME", arg);
 	size_t pl = (size_t)(slash - arg);
 	if (pl > VL_NAME_MAX || strlen(slash + 1) > VL_NAME_MAX)
-		return usage_error("'%s': names are at most %d characters", arg, VL_NAME_MAX);
+		return cli_usage("'%s': names are at most %d characters", arg, VL_NAME_MAX);
 	memcpy(pool, arg, pl);
 	pool[pl] = 0;
 	memcpy(vol, slash + 1, strlen(slash + 1) + 1);
@@ -243,7 +196,7 @@ static int split_volpath(const char *arg, char *pool, char *vol)
 
 static void progress_cb(void *arg, uint64_t done, uint64_t total)
 {
-	if (g.quiet || g.json || !isatty(STDERR_FILENO))
+	if (cli.quiet || cli.json || !isatty(STDERR_FILENO))
 		return;
 	fprintf(stderr, "\r%s: %3u%% (%" PRIu64 "/%" PRIu64 " extents)", (const char *)arg,
 		(unsigned)(total ? done * 100 / total : 100), done, total);
@@ -399,7 +352,7 @@ static void print_vol(const char *pool, const struct vl_vol_info *vi)
 static int pool_create(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("pool create", O_EXTENT | O_MAXVOL | O_META)) ||
+	if ((r = cli_only_opts("pool create", O_EXTENT | O_MAXVOL | O_META)) ||
 	    (r = nargs("pool create", argc, argv, 2, -1)))
 		return r;
 	struct vl_pool_create_opts o = {0};
@@ -412,7 +365,7 @@ static int pool_create(int argc, char **argv)
 		errno = 0;
 		unsigned long v = strtoul(g.max_volumes, &end, 10);
 		if (errno || *end || v == 0 || v > 65536)
-			return usage_error("invalid --max-volumes '%s': use 1 to 65536",
+			return cli_usage("invalid --max-volumes '%s': use 1 to 65536",
 					   g.max_volumes);
 		o.max_volumes = (uint32_t)v;
 	}
@@ -420,12 +373,12 @@ static int pool_create(int argc, char **argv)
 	struct vl_diag d = {{0}};
 	struct poolconf pc;
 	if (!vl_name_valid(name))
-		return usage_error("invalid pool name '%s': use 1-%d of A-Z a-z 0-9 _ - . (not "
+		return cli_usage("invalid pool name '%s': use 1-%d of A-Z a-z 0-9 _ - . (not "
 				   "starting with . or -)",
 				   name, VL_NAME_MAX);
 	if (poolconf_load(g.confdir, name, &pc, &d) == 0) {
 		poolconf_free(&pc);
-		return fail(EXIT_BUSY, "pool '%s' is already defined in %s/pools; pick another name",
+		return cli_fail(EXIT_BUSY, "pool '%s' is already defined in %s/pools; pick another name",
 			    name, g.confdir);
 	}
 	memset(&d, 0, sizeof(d));
@@ -444,11 +397,11 @@ static int pool_create(int argc, char **argv)
 	poolconf_free(&pc);
 	struct vl_pool_info pi;
 	vl_pool_get_info(p, &pi);
-	if (g.json) {
+	if (cli.json) {
 		print_pool_json(p);
 	} else {
 		char a[32], b[32];
-		info("Created pool %s: %u member(s), %s in %s extents\n", pi.name, pi.nr_members,
+		cli_out("Created pool %s: %u member(s), %s in %s extents\n", pi.name, pi.nr_members,
 		     sz(pi.total_extents * pi.extent_size, a), sz(pi.extent_size, b));
 	}
 	vl_pool_close(p);
@@ -458,7 +411,7 @@ static int pool_create(int argc, char **argv)
 static int pool_add_member(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("pool add-member", 0)) || (r = nargs("pool add-member", argc, argv, 2, 2)))
+	if ((r = cli_only_opts("pool add-member", 0)) || (r = nargs("pool add-member", argc, argv, 2, 2)))
 		return r;
 	struct vl_pool *p;
 	if ((r = open_pool(argv[0], 0, &p)))
@@ -473,7 +426,7 @@ static int pool_add_member(int argc, char **argv)
 	if ((r = poolconf_from_pool(p, &pc)) || (r = poolconf_save(g.confdir, &pc, &d))) {
 		vl_pool_close(p);
 		poolconf_free(&pc);
-		return fail(EXIT_FAILED,
+		return cli_fail(EXIT_FAILED,
 			    "%s joined pool %s, but its definition could not be saved (%s); run "
 			    "'vlunctl pool assemble' with all member devices",
 			    argv[1], argv[0], d.msg);
@@ -482,7 +435,7 @@ static int pool_add_member(int argc, char **argv)
 	struct vl_pool_info pi;
 	vl_pool_get_info(p, &pi);
 	char a[32];
-	info("Added %s to pool %s: now %u members, %s\n", argv[1], pi.name, pi.nr_members,
+	cli_out("Added %s to pool %s: now %u members, %s\n", argv[1], pi.name, pi.nr_members,
 	     sz(pi.total_extents * pi.extent_size, a));
 	vl_pool_close(p);
 	return 0;
@@ -491,14 +444,14 @@ static int pool_add_member(int argc, char **argv)
 static int pool_list(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("pool list", 0)) || (r = nargs("pool list", argc, argv, 0, 0)))
+	if ((r = cli_only_opts("pool list", 0)) || (r = nargs("pool list", argc, argv, 0, 0)))
 		return r;
 	char **names;
 	size_t n;
 	if ((r = poolconf_list(g.confdir, &names, &n)))
-		return fail(EXIT_FAILED, "cannot read %s/pools: %s", g.confdir, strerror(-r));
+		return cli_fail(EXIT_FAILED, "cannot read %s/pools: %s", g.confdir, strerror(-r));
 	struct json j;
-	if (g.json) {
+	if (cli.json) {
 		json_begin(&j, stdout);
 		json_arr_open(&j, NULL);
 	} else if (n) {
@@ -518,7 +471,7 @@ static int pool_list(int argc, char **argv)
 					 VL_OPEN_RDONLY, &p, &d);
 			poolconf_free(&pc);
 		}
-		if (g.json) {
+		if (cli.json) {
 			json_obj_open(&j, NULL);
 			if (e) {
 				json_str(&j, "name", names[i]);
@@ -542,7 +495,7 @@ static int pool_list(int argc, char **argv)
 		}
 		vl_pool_close(p);
 	}
-	if (g.json) {
+	if (cli.json) {
 		json_arr_close(&j);
 		json_end(&j);
 	}
@@ -553,14 +506,14 @@ static int pool_list(int argc, char **argv)
 static int pool_status(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("pool status", 0)) || (r = nargs("pool status", argc, argv, 1, 1)))
+	if ((r = cli_only_opts("pool status", 0)) || (r = nargs("pool status", argc, argv, 1, 1)))
 		return r;
 	struct vl_pool *p;
 	if ((r = open_pool(argv[0], VL_OPEN_RDONLY, &p)))
 		return r;
 	struct vl_pool_info pi;
 	vl_pool_get_info(p, &pi);
-	if (g.json) {
+	if (cli.json) {
 		print_pool_json(p);
 	} else {
 		char u[37], a[32], b[32], c[32];
@@ -616,7 +569,7 @@ static int pool_status(int argc, char **argv)
 static int pool_destroy(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("pool destroy", O_FORCE)) || (r = nargs("pool destroy", argc, argv, 1, 1)))
+	if ((r = cli_only_opts("pool destroy", O_FORCE)) || (r = nargs("pool destroy", argc, argv, 1, 1)))
 		return r;
 	struct vl_pool *p;
 	if ((r = open_pool(argv[0], 0, &p)))
@@ -627,7 +580,7 @@ static int pool_destroy(int argc, char **argv)
 	if (r)
 		return fail_errno(r, &d, "pool destroy");
 	poolconf_remove(g.confdir, argv[0]);
-	info("Destroyed pool %s\n", argv[0]);
+	cli_out("Destroyed pool %s\n", argv[0]);
 	return 0;
 }
 
@@ -637,7 +590,7 @@ static int save_assembled(struct vl_pool *p, const char **name_out)
 	struct vl_diag d = {{0}};
 	int r = poolconf_from_pool(p, &pc);
 	if (r)
-		return fail(EXIT_FAILED, "out of memory");
+		return cli_fail(EXIT_FAILED, "out of memory");
 	static char name[VL_NAME_MAX + 1];
 	snprintf(name, sizeof(name), "%s", pc.name);
 	*name_out = name;
@@ -646,7 +599,7 @@ static int save_assembled(struct vl_pool *p, const char **name_out)
 		poolconf_free(&old);
 		if (!same) {
 			poolconf_free(&pc);
-			return fail(EXIT_BUSY,
+			return cli_fail(EXIT_BUSY,
 				    "a different pool named '%s' is already defined in %s/pools; "
 				    "destroy or rename that definition first",
 				    name, g.confdir);
@@ -662,7 +615,7 @@ static int save_assembled(struct vl_pool *p, const char **name_out)
 static int pool_assemble(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("pool assemble", 0)) || (r = nargs("pool assemble", argc, argv, 1, -1)))
+	if ((r = cli_only_opts("pool assemble", 0)) || (r = nargs("pool assemble", argc, argv, 1, -1)))
 		return r;
 	struct vl_pool *p;
 	struct vl_diag d = {{0}};
@@ -672,9 +625,9 @@ static int pool_assemble(int argc, char **argv)
 	const char *name;
 	r = save_assembled(p, &name);
 	if (!r)
-		info("Assembled pool %s from %d member(s); definition written to %s/pools/%s.conf\n",
+		cli_out("Assembled pool %s from %d member(s); definition written to %s/pools/%s.conf\n",
 		     name, argc, g.confdir, name);
-	if (!r && g.json) {
+	if (!r && cli.json) {
 		print_pool_json(p);
 	}
 	vl_pool_close(p);
@@ -728,7 +681,7 @@ static void scan_path(const char *path, struct found **f, size_t *n, size_t *cap
 static int pool_scan(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("pool scan", O_ASSEMBLE)))
+	if ((r = cli_only_opts("pool scan", O_ASSEMBLE)))
 		return r;
 	static char *def[] = {"/dev"};
 	if (argc == 0) {
@@ -740,7 +693,7 @@ static int pool_scan(int argc, char **argv)
 	for (int i = 0; i < argc; i++)
 		scan_path(argv[i], &f, &n, &cap, 0);
 	struct json j;
-	if (g.json) {
+	if (cli.json) {
 		json_begin(&j, stdout);
 		json_arr_open(&j, NULL);
 	} else if (!n) {
@@ -767,7 +720,7 @@ static int pool_scan(int argc, char **argv)
 		const char *saved = NULL;
 		if (!e && g.assemble && save_assembled(p, &saved) != 0)
 			rc = EXIT_FAILED;
-		if (g.json) {
+		if (cli.json) {
 			json_obj_open(&j, NULL);
 			json_str(&j, "name", f[i].id.pool_name);
 			json_str(&j, "uuid", u);
@@ -790,7 +743,7 @@ static int pool_scan(int argc, char **argv)
 		}
 		vl_pool_close(p);
 	}
-	if (g.json) {
+	if (cli.json) {
 		json_arr_close(&j);
 		json_end(&j);
 	}
@@ -804,7 +757,7 @@ static int pool_scan(int argc, char **argv)
 static void check_line(void *arg, const char *line)
 {
 	struct json *j = arg;
-	if (g.json)
+	if (cli.json)
 		json_str(j, NULL, line);
 	else
 		printf("%s\n", line);
@@ -813,13 +766,13 @@ static void check_line(void *arg, const char *line)
 static int pool_check(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("pool check", O_REPAIR)) || (r = nargs("pool check", argc, argv, 1, 1)))
+	if ((r = cli_only_opts("pool check", O_REPAIR)) || (r = nargs("pool check", argc, argv, 1, 1)))
 		return r;
 	struct vl_pool *p;
 	if ((r = open_pool(argv[0], g.repair ? 0 : VL_OPEN_RDONLY, &p)))
 		return r;
 	struct json j;
-	if (g.json) {
+	if (cli.json) {
 		json_begin(&j, stdout);
 		json_obj_open(&j, NULL);
 		json_str(&j, "pool", argv[0]);
@@ -829,15 +782,15 @@ static int pool_check(int argc, char **argv)
 	r = vl_pool_check(p, g.repair, check_line, &j, &res);
 	vl_pool_close(p);
 	if (r) {
-		if (g.json) {
+		if (cli.json) {
 			json_arr_close(&j);
 			json_obj_close(&j);
 			json_end(&j);
 		}
-		return fail(exit_for(r), "check failed: %s", strerror(-r));
+		return cli_fail(exit_for(r), "check failed: %s", strerror(-r));
 	}
 	uint32_t left = res.errors - res.repaired;
-	if (g.json) {
+	if (cli.json) {
 		json_arr_close(&j);
 		json_u64(&j, "blocks_checked", res.blocks_checked);
 		json_u64(&j, "extents_checked", res.extents_checked);
@@ -860,7 +813,7 @@ static int pool_check(int argc, char **argv)
 static int vol_create(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("vol create", O_THICK | O_LAYOUT)) ||
+	if ((r = cli_only_opts("vol create", O_THICK | O_LAYOUT)) ||
 	    (r = nargs("vol create", argc, argv, 2, 2)))
 		return r;
 	char pool[VL_NAME_MAX + 1], vol[VL_NAME_MAX + 1];
@@ -870,12 +823,12 @@ static int vol_create(int argc, char **argv)
 	struct vl_vol_create_opts o = {.thick = g.thick, .progress = progress_cb,
 				       .progress_arg = "allocating"};
 	if (g.layout && vl_parse_layout(g.layout, &o.layout))
-		return usage_error("invalid --layout '%s': use striped or concat", g.layout);
+		return cli_usage("invalid --layout '%s': use striped or concat", g.layout);
 	struct vl_pool *p;
 	struct vl_diag d = {{0}};
 	if (served(pool)) {
 		if (g.layout)
-			return fail(EXIT_BUSY, "pool %s is served by tcmu-runner: --layout cannot be "
+			return cli_fail(EXIT_BUSY, "pool %s is served by tcmu-runner: --layout cannot be "
 					       "chosen meanwhile; leave it out for the pool's default", pool);
 		char req[256];
 		snprintf(req, sizeof(req), "vol-create %s %s %" PRIu64 " %s", pool, vol, size,
@@ -893,9 +846,9 @@ static int vol_create(int argc, char **argv)
 	}
 	struct vl_vol_info vi;
 	vl_vol_info(p, vol, &vi);
-	if (g.json) {
+	if (cli.json) {
 		print_vol_json(pool, &vi);
-	} else if (!g.quiet) {
+	} else if (!cli.quiet) {
 		print_vol(pool, &vi);
 	}
 	vl_pool_close(p);
@@ -905,7 +858,7 @@ static int vol_create(int argc, char **argv)
 static int vol_simple(const char *cmd, int argc, char **argv, unsigned allowed, int nargs_max)
 {
 	int r;
-	if ((r = only_opts(cmd, allowed)) || (r = nargs(cmd, argc, argv, nargs_max, nargs_max)))
+	if ((r = cli_only_opts(cmd, allowed)) || (r = nargs(cmd, argc, argv, nargs_max, nargs_max)))
 		return r;
 	char pool[VL_NAME_MAX + 1], vol[VL_NAME_MAX + 1];
 	if ((r = split_volpath(argv[0], pool, vol)))
@@ -924,10 +877,10 @@ static int vol_simple(const char *cmd, int argc, char **argv, unsigned allowed, 
 		if ((r = via_handler(cmd, req)))
 			return r;
 		if (del)
-			info("Deleted volume %s/%s\n", pool, vol);
+			cli_out("Deleted volume %s/%s\n", pool, vol);
 		else
-			info("Volume %s/%s is now %s\n", pool, vol, sz(size, a));
-		if (g.json)
+			cli_out("Volume %s/%s is now %s\n", pool, vol, sz(size, a));
+		if (cli.json)
 			printf("{\"ok\":true}\n");
 		return 0;
 	}
@@ -937,20 +890,20 @@ static int vol_simple(const char *cmd, int argc, char **argv, unsigned allowed, 
 	if (strcmp(cmd, "vol delete") == 0) {
 		r = vl_vol_delete(p, vol, &d);
 		if (!r)
-			info("Deleted volume %s/%s\n", pool, vol);
+			cli_out("Deleted volume %s/%s\n", pool, vol);
 	} else if (strcmp(cmd, "vol resize") == 0) {
 		r = vl_vol_resize(p, vol, size, g.force, &d);
 		if (!r)
-			info("Volume %s/%s is now %s\n", pool, vol, sz(size, a));
+			cli_out("Volume %s/%s is now %s\n", pool, vol, sz(size, a));
 	} else {
 		r = vl_vol_rename(p, vol, argv[1], &d);
 		if (!r)
-			info("Renamed volume %s/%s to %s/%s\n", pool, vol, pool, argv[1]);
+			cli_out("Renamed volume %s/%s to %s/%s\n", pool, vol, pool, argv[1]);
 	}
 	vl_pool_close(p);
 	if (r)
 		return fail_errno(r, &d, cmd);
-	if (g.json)
+	if (cli.json)
 		printf("{\"ok\":true}\n");
 	return 0;
 }
@@ -958,7 +911,7 @@ static int vol_simple(const char *cmd, int argc, char **argv, unsigned allowed, 
 static int vol_list(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("vol list", 0)) || (r = nargs("vol list", argc, argv, 0, 1)))
+	if ((r = cli_only_opts("vol list", 0)) || (r = nargs("vol list", argc, argv, 0, 1)))
 		return r;
 	char **names = NULL;
 	size_t n = 0;
@@ -967,10 +920,10 @@ static int vol_list(int argc, char **argv)
 		names[0] = strdup(argv[0]);
 		n = 1;
 	} else if ((r = poolconf_list(g.confdir, &names, &n))) {
-		return fail(EXIT_FAILED, "cannot read %s/pools: %s", g.confdir, strerror(-r));
+		return cli_fail(EXIT_FAILED, "cannot read %s/pools: %s", g.confdir, strerror(-r));
 	}
 	struct json j;
-	if (g.json) {
+	if (cli.json) {
 		json_begin(&j, stdout);
 		json_arr_open(&j, NULL);
 	} else {
@@ -1004,7 +957,7 @@ static int vol_list(int argc, char **argv)
 			struct vl_vol_info vi;
 			if (vl_vol_info_at(p, k, &vi))
 				continue;
-			if (g.json) {
+			if (cli.json) {
 				json_obj_open(&j, NULL);
 				json_vol(&j, names[i], &vi);
 				json_obj_close(&j);
@@ -1018,7 +971,7 @@ static int vol_list(int argc, char **argv)
 		}
 		vl_pool_close(p);
 	}
-	if (g.json && !rc) {
+	if (cli.json && !rc) {
 		json_arr_close(&j);
 		json_end(&j);
 	}
@@ -1029,7 +982,7 @@ static int vol_list(int argc, char **argv)
 static int vol_show(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("vol show", 0)) || (r = nargs("vol show", argc, argv, 1, 1)))
+	if ((r = cli_only_opts("vol show", 0)) || (r = nargs("vol show", argc, argv, 1, 1)))
 		return r;
 	char pool[VL_NAME_MAX + 1], vol[VL_NAME_MAX + 1];
 	if ((r = split_volpath(argv[0], pool, vol)))
@@ -1041,9 +994,9 @@ static int vol_show(int argc, char **argv)
 	r = vl_vol_info(p, vol, &vi);
 	vl_pool_close(p);
 	if (r)
-		return fail(EXIT_NOTFOUND, "no volume '%s' in pool %s (see 'vlunctl vol list %s')", vol,
+		return cli_fail(EXIT_NOTFOUND, "no volume '%s' in pool %s (see 'vlunctl vol list %s')", vol,
 			    pool, pool);
-	if (g.json) {
+	if (cli.json) {
 		print_vol_json(pool, &vi);
 	} else {
 		print_vol(pool, &vi);
@@ -1059,7 +1012,7 @@ static int count_arg(const char *s, const char *what, uint32_t lo, uint32_t hi, 
 	if (!s)
 		return 0;
 	if (!*s || *end || errno || v < lo || v > hi)
-		return usage_error("invalid %s '%s': use %u to %u", what, s, lo, hi);
+		return cli_usage("invalid %s '%s': use %u to %u", what, s, lo, hi);
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -1067,7 +1020,7 @@ static int count_arg(const char *s, const char *what, uint32_t lo, uint32_t hi, 
 static int pool_share(int argc, char **argv)
 {
 	int r;
-	if ((r = only_opts("pool share", O_MAXVOL | O_GROUPS | O_BLADES | O_IOTMO)) ||
+	if ((r = cli_only_opts("pool share", O_MAXVOL | O_GROUPS | O_BLADES | O_IOTMO)) ||
 	    (r = nargs("pool share", argc, argv, 1, 1)))
 		return r;
 	struct vl_share_opts o = {0};
@@ -1079,13 +1032,13 @@ static int pool_share(int argc, char **argv)
 	const struct vl_lease_ops *ops;
 	void *ctx;
 	if (blade_provider(&ops, &ctx))
-		return fail(EXIT_FAILED, "out of memory");
+		return cli_fail(EXIT_FAILED, "out of memory");
 	struct vl_pool *p;
 	/* exclusive: a pool served by tcmu-runner is refused here (it holds the pool) */
 	if ((r = open_pool(argv[0], 0, &p)))
 		return r;
 	struct vl_diag d = {{0}};
-	info("Writing the lockspace and leases of pool %s (through sanlock)...\n", argv[0]);
+	cli_out("Writing the lockspace and leases of pool %s (through sanlock)...\n", argv[0]);
 	r = vl_pool_share(p, &o, ops, ctx, &d);
 	if (r) {
 		vl_pool_close(p);
@@ -1093,10 +1046,10 @@ static int pool_share(int argc, char **argv)
 	}
 	struct vl_shared_info si;
 	vl_pool_shared_info(p, &si);
-	if (g.json)
+	if (cli.json)
 		print_pool_json(p);
 	vl_pool_close(p);
-	info("Pool %s is shared: up to %u volumes and %u blades, %u allocation groups; each "
+	cli_out("Pool %s is shared: up to %u volumes and %u blades, %u allocation groups; each "
 	     "blade opens it with its host id (vlun.conf [blade] host_id)\n",
 	     argv[0], si.nr_slots, si.max_hosts, si.nr_ags);
 	return 0;
@@ -1148,39 +1101,42 @@ int main(int argc, char **argv)
 	};
 	bool help = false;
 	int c;
+	cli.prog = "vlunctl";
+	cli.opt_names = opt_names;
+	cli.nr_opts = sizeof(opt_names) / sizeof(opt_names[0]);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "qhf", lo, NULL)) != -1) {
 		switch (c) {
 		case 'C': g.confdir = optarg; break;
-		case 'j': g.json = true; break;
-		case 'q': g.quiet = true; break;
+		case 'j': cli.json = true; break;
+		case 'q': cli.quiet = true; break;
 		case 'h': help = true; break;
 		case 'V': printf("vlunctl %s (on-disk formats 1-%d: 2 = shared pool)\n", VLUN_VERSION, VL_FORMAT_VERSION);
 			return 0;
-		case 'e': g.extent_size = optarg; g.given |= O_EXTENT; break;
-		case 'm': g.max_volumes = optarg; g.given |= O_MAXVOL; break;
-		case 'M': g.meta_size = optarg; g.given |= O_META; break;
-		case 'f': g.force = true; g.given |= O_FORCE; break;
-		case 't': g.thick = true; g.given |= O_THICK; break;
-		case 'l': g.layout = optarg; g.given |= O_LAYOUT; break;
-		case 'r': g.repair = true; g.given |= O_REPAIR; break;
-		case 'a': g.assemble = true; g.given |= O_ASSEMBLE; break;
-		case 'G': g.groups = optarg; g.given |= O_GROUPS; break;
-		case 'B': g.blades = optarg; g.given |= O_BLADES; break;
-		case 'T': g.io_timeout = optarg; g.given |= O_IOTMO; break;
+		case 'e': g.extent_size = optarg; cli.given |= O_EXTENT; break;
+		case 'm': g.max_volumes = optarg; cli.given |= O_MAXVOL; break;
+		case 'M': g.meta_size = optarg; cli.given |= O_META; break;
+		case 'f': g.force = true; cli.given |= O_FORCE; break;
+		case 't': g.thick = true; cli.given |= O_THICK; break;
+		case 'l': g.layout = optarg; cli.given |= O_LAYOUT; break;
+		case 'r': g.repair = true; cli.given |= O_REPAIR; break;
+		case 'a': g.assemble = true; cli.given |= O_ASSEMBLE; break;
+		case 'G': g.groups = optarg; cli.given |= O_GROUPS; break;
+		case 'B': g.blades = optarg; cli.given |= O_BLADES; break;
+		case 'T': g.io_timeout = optarg; cli.given |= O_IOTMO; break;
 		case 'H': {
 			char *end;
 			errno = 0;
 			unsigned long long v = strtoull(optarg, &end, 10);
 			if (!*optarg || *end || errno || v < 1 || v > 2000)
-				return usage_error("invalid --host-id '%s': use 1 to 2000", optarg);
+				return cli_usage("invalid --host-id '%s': use 1 to 2000", optarg);
 			g.host_id = v;
 			break;
 		}
 		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
+			return cli_usage("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return cli_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	g.confdir = poolconf_dir(g.confdir);
@@ -1192,11 +1148,11 @@ int main(int argc, char **argv)
 	}
 	if (ac < 2) {
 		if (strcmp(av[0], "pool") == 0 || strcmp(av[0], "vol") == 0)
-			return usage_error("'%s' needs a command", av[0]);
-		return usage_error("unknown command '%s'", av[0]);
+			return cli_usage("'%s' needs a command", av[0]);
+		return cli_usage("unknown command '%s'", av[0]);
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (strcmp(cmds[i].obj, av[0]) == 0 && strcmp(cmds[i].name, av[1]) == 0)
 			return cmds[i].fn(ac - 2, av + 2);
-	return usage_error("unknown command '%s %s'", av[0], av[1]);
+	return cli_usage("unknown command '%s %s'", av[0], av[1]);
 }

@@ -4,7 +4,7 @@ export VLUN_CONFIG_DIR=/var/lib/vlun/etc
 VLUNCTL=$VLUN_BUILD/tools/vlunctl/vlunctl
 IQN=iqn.2026-11.org.vlun:test
 
-log() { echo "[$(date +%T)] $*"; }
+log() { printf '[%(%T)T] %s\n' -1 "$*"; }
 pass() { log "PASS: $*"; }
 fail() { log "FAIL: $*"; touch $VLUN_OUT/failed; }
 verdict() { echo "$1" >$VLUN_OUT/verdict; [ -n "${2:-}" ] && log "verdict $1: $2"; }

@@ -189,12 +189,21 @@ for n in $(seq 1 $MOVES); do
 		[ "$w" != "$w0" ] && { mpms=$((MS - t1)); break; }
 		sleep 0.01
 	done
+	msv; t2=$MS
 	ra=$(rtpg_ao $pa); rb=$(rtpg_ao $pb)
+	msv; t3=$MS
 	[ "$ra" = "$(tpg_of $to)" ] && [ "$rb" = "$(tpg_of $to)" ] || mismatches=$((mismatches + 1))
 	phases=$(jq -r '.volumes[0] | "\(.result) ask \(.phases_ms.ask) release \(.phases_ms.release) acquire \(.phases_ms.acquire) states \(.phases_ms.states) total \(.phases_ms.total)"' <<<"$mjson" 2>/dev/null) || true
-	log "move $n: $owner -> $to (tool on $who): exit $mrc, $phases; tool $((t1 - t0)) ms; multipath on the new path after $mpms ms; RTPG AO group via a: $ra, via b: $rb"
+	log "move $n: $owner -> $to (tool on $who): exit $mrc, $phases; tool $((t1 - t0)) ms; multipath on the new path after $mpms ms; RTPG AO group via a: $ra, via b: $rb ($((t3 - t2)) ms)"
 	[ $mrc = 0 ] || fail "move $n: vlun-alua exit $mrc: $mjson"
-	echo "$n $t0 $t1 $mpms" >>/tmp/moves
+	# the kernel failed the old owner's path on its first I/O there (Standby: NOT READY);
+	# multipathd reinstates it (a ghost path) on its next check of it, within
+	# polling_interval; until then a move back would find no usable path and queue
+	msv; t4=$MS
+	while msv; [ $((MS - t4)) -lt 30000 ] && dmsetup status $mp | grep -q " F "; do sleep 0.05; done
+	msv; back=$((MS - t4))
+	log "move $n: the old owner's path usable again after $back ms"
+	echo "$n $t0 $t1 $mpms $back" >>/tmp/moves
 	owner=$to moves=$((moves + 1))
 	kill -0 $FIO 2>/dev/null || { fail "fio ended during move $n"; break; }
 done
@@ -225,7 +234,8 @@ figure "rtpg mismatches: $mismatches"
 # its end plus the time multipath took, and the median multipath time
 python3 - /tmp/moves ${FIO_LOG}_lat.1.log >/tmp/pause.out <<'P'
 import sys
-moves = [tuple(map(int, l.split())) for l in open(sys.argv[1])]
+moves = [tuple(map(int, l.split()))[:4] for l in open(sys.argv[1])]
+backs = sorted(int(l.split()[4]) for l in open(sys.argv[1]))
 t = sorted(int(l.split(',')[0]) for l in open(sys.argv[2]) if l.strip())
 worst = 0.0
 for n, t0, t1, mp in moves:
@@ -238,11 +248,13 @@ mps = sorted(mp for _, _, _, mp in moves if mp >= 0)
 med = mps[len(mps) // 2] / 1000.0 if mps else -1
 print(f"max {worst:.3f}")
 print(f"median {med:.3f}")
+print(f"reinstated {backs[len(backs) // 2] / 1000.0 if backs else -1:.3f}")
 P
 cat /tmp/pause.out
 maxp=$(awk '/^max/ {print $2}' /tmp/pause.out); med=$(awk '/^median/ {print $2}' /tmp/pause.out)
 figure "max pause s: $maxp"
 figure "multipath on new path s (median): $med"
+figure "old path usable again s (median): $(awk '/^reinstated/ {print $2}' /tmp/pause.out)"
 check "every planned move paused I/O less than 2 s" awk -v p="$maxp" 'BEGIN { exit !(p != "" && p < 2) }'
 
 # ---- a move whose old owner does not answer: --force ----
