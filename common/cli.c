@@ -7,6 +7,7 @@
 
 struct cli cli = {.prog = "vlun"};
 
+static int vfail(int code, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static int vfail(int code, const char *fmt, va_list ap)
 {
 	char msg[4096];
