@@ -233,66 +233,92 @@ static void rescan(const struct mpmap *m)
 
 static gboolean job_done(gpointer data);
 
+/* Wait (up to STATE_WAIT_MS) until a path of map m reads Active/Optimized; the groups
+ * with such a path as a bit mask (bit n-1: group n), 0 if none did. */
+static unsigned wait_ao(const struct mpmap *m, unsigned from, unsigned *waited)
+{
+	bool rescanned = false;
+	for (*waited = 0;; *waited += STATE_STEP_MS) {
+		unsigned mask = ao_groups(m);
+		/* the old group still AO: give the kernel's refresh 50 ms to show the new one */
+		if (mask && !(from && mask == 1u << (from - 1) && *waited < 50))
+			return mask;
+		if (*waited >= STATE_WAIT_MS)
+			return mask;
+		if (!rescanned && *waited >= RESCAN_AFTER_MS) {
+			rescan(m);
+			rescanned = true;
+		}
+		g_usleep(STATE_STEP_MS * 1000);
+	}
+}
+
+#define SWITCH_TRIES 3
+
 static void run_job(gpointer data, gpointer user)
 {
 	struct job *j = data;
 	struct mpmap m;
-	char err[200] = "";
-	j->err = get_map(j->name, &m, err, sizeof(err));
-	if (j->err) {
-		snprintf(j->result, sizeof(j->result), "failed: %s", err);
-		goto done;
-	}
-	j->from = mpmap_active_group(&m);
-	/* the kernel re-reads the states a few ms after the UA: wait for an AO path */
-	unsigned mask = 0, waited = 0;
-	bool rescanned = false;
-	for (;;) {
-		mask = ao_groups(&m);
-		if (mask && !(j->from && mask == 1u << (j->from - 1) && waited < 50))
-			break; /* (the old group still AO: give the refresh 50 ms) */
-		if (waited >= STATE_WAIT_MS)
+	char err[200] = "", cmd[MPMAP_NAME_MAX + 48], *reply = NULL;
+	/* multipathd renumbers the groups when it reloads the map (group_by_prio sorts them
+	 * by priority), which it may do between our look and our switchgroup: so look
+	 * again after switching, and switch again if the AO path is not in the active group */
+	for (unsigned tries = 0;; tries++) {
+		j->err = get_map(j->name, &m, err, sizeof(err));
+		if (j->err) {
+			snprintf(j->result, sizeof(j->result), "failed: %s", err);
 			break;
-		if (!rescanned && waited >= RESCAN_AFTER_MS) {
-			rescan(&m);
-			rescanned = true;
 		}
-		g_usleep(STATE_STEP_MS * 1000);
-		waited += STATE_STEP_MS;
-	}
-	j->wait_ms = waited;
-	if (!mask) {
-		snprintf(j->result, sizeof(j->result), "no Active/Optimized path after %u ms: left to multipathd",
-			 waited);
-		goto done;
-	}
-	char cmd[MPMAP_NAME_MAX + 48], *reply = NULL;
-	if (mask & (mask - 1)) {
-		/* AO paths in several groups (three or more blades mid-move, or groups that no
-		 * longer match the priorities): only a re-read of every priority regroups them */
-		j->err = mpath_cmd("reconfigure", &reply);
-		snprintf(j->result, sizeof(j->result), "%s", j->err ? "failed: reconfigure" : "reconfigured");
-		free(reply);
-		goto done;
-	}
-	j->to = (unsigned)__builtin_ctz(mask) + 1;
-	if (j->to == j->from) {
-		snprintf(j->result, sizeof(j->result), "already on group %u", j->to);
-		goto done;
-	}
-	snprintf(cmd, sizeof(cmd), "switchgroup map %s group %u", j->name, j->to);
-	j->err = mpath_cmd(cmd, &reply);
-	if (!j->err && strncmp(reply, "ok", 2))
-		j->err = -EIO;
-	if (j->err)
-		snprintf(j->result, sizeof(j->result), "failed: %s: %.80s", cmd,
-			 reply ? reply : strerror(-j->err));
-	else {
+		unsigned active = mpmap_active_group(&m), mask;
+		if (!tries) {
+			j->from = active;
+			mask = wait_ao(&m, active, &j->wait_ms);
+		} else {
+			mask = ao_groups(&m);
+		}
+		if (!mask) {
+			snprintf(j->result, sizeof(j->result),
+				 "no Active/Optimized path after %u ms: left to multipathd", j->wait_ms);
+			break;
+		}
+		if (mask & (mask - 1)) {
+			/* AO paths in several groups (three or more blades mid-move, or groups
+			 * that no longer match the states): only a re-read of every priority
+			 * regroups them */
+			j->err = mpath_cmd("reconfigure", &reply);
+			snprintf(j->result, sizeof(j->result), "%s",
+				 j->err ? "failed: reconfigure" : "reconfigured");
+			break;
+		}
+		j->to = (unsigned)__builtin_ctz(mask) + 1;
+		if (j->to == active) {
+			if (j->switched)
+				snprintf(j->result, sizeof(j->result), "switched from group %u to %u%s",
+					 j->from, j->to, tries > 1 ? " (again: the map was reloaded)" : "");
+			else
+				snprintf(j->result, sizeof(j->result), "already on group %u", j->to);
+			break;
+		}
+		if (tries == SWITCH_TRIES) {
+			j->err = -EAGAIN;
+			snprintf(j->result, sizeof(j->result),
+				 "failed: the map's groups changed under %u switches", SWITCH_TRIES);
+			break;
+		}
+		snprintf(cmd, sizeof(cmd), "switchgroup map %s group %u", j->name, j->to);
+		j->err = mpath_cmd(cmd, &reply);
+		if (!j->err && strncmp(reply, "ok", 2))
+			j->err = -EIO;
+		if (j->err) {
+			snprintf(j->result, sizeof(j->result), "failed: %s: %.80s", cmd,
+				 reply ? reply : strerror(-j->err));
+			break;
+		}
 		j->switched = true;
-		snprintf(j->result, sizeof(j->result), "switched from group %u to %u", j->from, j->to);
+		free(reply);
+		reply = NULL;
 	}
 	free(reply);
-done:
 	g_main_context_invoke(NULL, job_done, j); /* the result to the main loop */
 }
 
@@ -527,7 +553,7 @@ static gboolean on_client(gint fd, GIOCondition cond, gpointer user)
 			fclose(f);
 			/* one non-blocking write: an answer fits in the socket's buffer; a client
 			 * that does not read loses it; the loop never waits */
-			if (buf && len <= STATUS_MAX && write(fd, buf, len) != (ssize_t)len)
+			if (buf && len <= STATUS_MAX && send(fd, buf, len, MSG_NOSIGNAL) != (ssize_t)len)
 				logmsg(true, "vlun-hostd: a status answer was cut short");
 			free(buf);
 		}
@@ -583,7 +609,7 @@ static int open_control(void)
 	mode_t old = umask(077);
 	int r = bind(fd, (struct sockaddr *)&a, sizeof(a));
 	umask(old);
-	if (r || listen(fd, 16)) {
+	if (r || chmod(opt.socket, 0600) || listen(fd, 16)) {
 		int e = errno;
 		close(fd);
 		return cli_fail(EXIT_FAILED, "cannot listen on %s: %s", opt.socket, strerror(e));
@@ -647,6 +673,9 @@ static int ask_status(char **answer)
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
+		if (e == EACCES || e == EPERM)
+			return cli_fail(EXIT_FAILED, "cannot reach vlun-hostd on %s: %s (only root may ask)",
+					opt.socket, strerror(e));
 		return cli_fail(EXIT_DOWN,
 				"vlun-hostd does not answer on %s (%s): start it with 'systemctl "
 				"start vlun-hostd'",
@@ -656,8 +685,9 @@ static int ask_status(char **answer)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	GString *s = g_string_new(NULL);
 	int r = EXIT_OK;
-	if (write(fd, "status\n", 7) != 7) {
-		r = cli_fail(EXIT_FAILED, "cannot ask vlun-hostd: %s", strerror(errno));
+	if (send(fd, "status\n", 7, MSG_NOSIGNAL) != 7) {
+		r = cli_fail(EXIT_FAILED, "cannot ask vlun-hostd on %s: %s (only root may ask)", opt.socket,
+			     strerror(errno));
 	} else {
 		char buf[4096];
 		ssize_t k;

@@ -9,8 +9,9 @@
 # sends I/O down the new owner's path are printed.  Then: a move with the tool killed
 # midway and re-run; a move whose old owner does not answer (its tcmu-runner stopped),
 # taken with --force, and that runner restarted comes back with the right states.
-#   vm-run2 alua-switch [MOVES]
+#   vm-run2 alua-switch [MOVES [NONOWNER-STATE]]   (standby, the default, or nonoptimized)
 MOVES=${1:-20}
+export VLUN_NONOWNER_STATE=${2:-standby}
 VC="$VLUN_BUILD/tools/vlun-config/vlun-config"
 VA="$VLUN_BUILD/tools/vlun-alua/vlun-alua"
 TIQN=iqn.2026-11.org.vlun:alua
@@ -170,9 +171,20 @@ FIO=$!
 sleep 3 # fio's files and first I/O
 kill -0 $FIO || fail "fio did not start"
 
+# the second half of the moves with the hypervisor agent (vlun-hostd) running
+HOSTD="$VLUN_BUILD/tools/vlun-hostd/vlun-hostd"
+HSOCK=/run/vlun-hostd.sock
+agent=0
+start_hostd() {
+	"$HOSTD" --foreground --verbose --socket $HSOCK >/var/log/vlun-hostd.log 2>&1 &
+	HOSTD_PID=$!
+	for i in $(seq 100); do [ -S $HSOCK ] && break; sleep 0.05; done
+	check "vlun-hostd started (status answers)" "$HOSTD" status --socket $HSOCK
+}
 owner=a mismatches=0 moves=0
 : >/tmp/moves
 for n in $(seq 1 $MOVES); do
+	if [ $n = $((MOVES / 2 + 1)) ]; then start_hostd; agent=1; fi
 	to=$([ $owner = a ] && echo b || echo a)
 	who=$([ $(( (n - 1) / 2 % 2 )) = 0 ] && echo a || echo b)
 	newp=$([ $to = a ] && echo $pa || echo $pb)
@@ -203,7 +215,7 @@ for n in $(seq 1 $MOVES); do
 	while msv; [ $((MS - t4)) -lt 30000 ] && dmsetup status $mp | grep -q " F "; do sleep 0.05; done
 	msv; back=$((MS - t4))
 	log "move $n: the old owner's path usable again after $back ms"
-	echo "$n $t0 $t1 $mpms $back" >>/tmp/moves
+	echo "$n $t0 $t1 $mpms $back $agent" >>/tmp/moves
 	owner=$to moves=$((moves + 1))
 	kill -0 $FIO 2>/dev/null || { fail "fio ended during move $n"; break; }
 done
@@ -234,8 +246,14 @@ figure "rtpg mismatches: $mismatches"
 # its end plus the time multipath took, and the median multipath time
 python3 - /tmp/moves ${FIO_LOG}_lat.1.log >/tmp/pause.out <<'P'
 import sys
-moves = [tuple(map(int, l.split()))[:4] for l in open(sys.argv[1])]
-backs = sorted(int(l.split()[4]) for l in open(sys.argv[1]))
+rows = [tuple(map(int, l.split())) for l in open(sys.argv[1])]
+moves = [r[:4] for r in rows]
+backs = sorted(r[4] for r in rows)
+def median(v):
+    v = sorted(x for x in v if x >= 0)
+    return v[len(v) // 2] / 1000.0 if v else -1
+print(f"without agent {median(r[3] for r in rows if not r[5]):.3f}")
+print(f"with agent {median(r[3] for r in rows if r[5]):.3f}")
 t = sorted(int(l.split(',')[0]) for l in open(sys.argv[2]) if l.strip())
 worst = 0.0
 for n, t0, t1, mp in moves:
@@ -255,6 +273,33 @@ maxp=$(awk '/^max/ {print $2}' /tmp/pause.out); med=$(awk '/^median/ {print $2}'
 figure "max pause s: $maxp"
 figure "multipath on new path s (median): $med"
 figure "old path usable again s (median): $(awk '/^reinstated/ {print $2}' /tmp/pause.out)"
+figure "multipath on new path s (median, without agent): $(awk '/^without agent/ {print $3}' /tmp/pause.out)"
+figure "multipath on new path s (median, with vlun-hostd): $(awk '/^with agent/ {print $3}' /tmp/pause.out)"
+
+# the agent saw the moves' ALUA changes and handled each without a failure
+"$HOSTD" status --socket $HSOCK || true
+hj=$("$HOSTD" status --json --socket $HSOCK 2>/dev/null) || hj='{}'
+log "vlun-hostd status: $hj"
+check "vlun-hostd saw ALUA changes on $mp and ran jobs for them" \
+	jq -e --arg m "$mp" '.maps[] | select(.name == $m) | .events > 0 and .jobs > 0' <<<"$hj"
+check "vlun-hostd: no job failed" jq -e '[.maps[].failures] | add == 0' <<<"$hj"
+figure "vlun-hostd: switches it made: $(jq '[.maps[].switches] | add' <<<"$hj")"
+# a forged ALUA event from a process (not the kernel) for a real path changes nothing
+hctl=$(basename "$(readlink -f /sys/block/$pa/device)")
+jobs0=$(jq '[.maps[].jobs] | add' <<<"$hj"); untr0=$(jq .untrusted <<<"$hj")
+python3 - "$hctl" <<'F' || true
+import socket, sys
+dev = "/devices/platform/host0/session1/target0:0:0/" + sys.argv[1]
+msg = ("change@%s\0ACTION=change\0DEVPATH=%s\0SUBSYSTEM=scsi\0DEVTYPE=scsi_device\0"
+       "SDEV_UA=ASYMMETRIC_ACCESS_STATE_CHANGED\0SEQNUM=1\0" % (dev, dev)).encode()
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 15)
+s.bind((0, 0))
+s.sendto(msg, (0, 1))
+F
+sleep 0.3
+hj=$("$HOSTD" status --json --socket $HSOCK 2>/dev/null) || hj='{}'
+check "a forged uevent (from a process, for path $hctl) is counted untrusted and runs no job" \
+	test "$(jq .untrusted <<<"$hj")" -gt "$untr0" -a "$(jq '[.maps[].jobs] | add' <<<"$hj")" = "$jobs0"
 check "every planned move paused I/O less than 2 s" awk -v p="$maxp" 'BEGIN { exit !(p != "" && p < 2) }'
 
 # ---- a move whose old owner does not answer: --force ----
@@ -301,7 +346,8 @@ check "after re-applying on both blades vm1 stays on blade b (both paths: b AO)"
 check "vlun-alua status names blade b the owner" sh -c "$VA status vm1 --json | jq -e '.volumes[0].owner == 2' >/dev/null"
 peer_put req.$((breq + 1)) done
 barrier finished 900
-kill $MPD 2>/dev/null || true
+kill $MPD ${HOSTD_PID:-} 2>/dev/null || true
+cp /var/log/vlun-hostd.log $VLUN_OUT/ 2>/dev/null || true
 multipath -F >/dev/null 2>&1 || true  # a map still in use: nothing to clean up in a guest that powers off
 iscsiadm -m node -u >/dev/null 2>&1 || true
 vm_collect_logs
