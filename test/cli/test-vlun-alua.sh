@@ -272,6 +272,11 @@ run 0 move shared0/vm1-disk --to blade-b && has "shared0/vm1-disk: blade blade-a
 run 0 move vm1-boot --to 2 && sent "alua-move shared0 2 30000 safe vm1-disk"
 run 0 move shared0/vm1-disk --to blade-b --force --timeout 5 && sent "alua-move shared0 2 5000 force vm1-disk"
 run 0 move shared0/vm1-disk --to 2 --timeout 2.5 && sent "alua-move shared0 2 2500 safe vm1-disk"
+# --to here: the blade whose handler answers (local=1 in its status: blade-a, host 1)
+run 0 move shared0/vm1-disk --to here && sent "alua-move shared0 1 30000 safe vm1-disk"
+ans alua-status_shared0 "0 ${BLADES_OK//local=1/local=0};vol name=vm1-disk owner=1 epoch=7 states=1:1,2:1 moving="
+run 3 move shared0/vm1-disk --to here && has "--to here: this node is not a blade of pool shared0" && nsent 1
+ans alua-status_shared0 "0 $BLADES_OK;vol name=vm1-disk owner=1 epoch=7 states=1:1,2:1 moving=;vol name=vm1-data owner=1 epoch=3 states=1:1,2:1 moving="
 run 0 -q move shared0/vm1-disk --to 2 && is "-q prints nothing: $OUT" [ -z "$OUT" ]
 run 0 --json move shared0/vm1-disk --to blade-b && json_ok && json '.volumes[0].name' vm1-disk \
 	&& json '.volumes[0].pool' shared0 && json '.volumes[0].from' 1 && json '.volumes[0].to' 2 \

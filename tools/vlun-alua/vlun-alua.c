@@ -69,7 +69,8 @@ static const char usage_text[] =
 	"  move    make BLADE the owner and every blade report it Active/Optimized;\n"
 	"          safe to repeat (a volume already there is left alone)\n"
 	"VOLUME: POOL/VOLUME, or a volume or export name of vlun.conf; --vm VM: every\n"
-	"export of the VM ([export] vm). BLADE: a blade name or host id.\n"
+	"export of the VM ([export] vm). BLADE: a blade name or host id, or 'here'\n"
+	"(the blade this runs on).\n"
 	"Options:\n"
 	"  -c, --config FILE  vlun.conf (default $VLUN_CONF, else " CONF_DEFAULT ")\n"
 	"  --to BLADE         move: the new owner\n"
@@ -806,6 +807,23 @@ static int resolve_blade(const char *arg, const struct targets *t, struct pool_s
 				    arg, g.conf_file);
 		*host = b->host_id;
 		return 0;
+	}
+	if (!strcmp(arg, "here")) { /* the blade this runs on: the one its handler calls local */
+		uint32_t here = 0;
+		for (size_t p = 0; p < t->nr_pools; p++) {
+			int r = pool_status(t->pools[p], &ps[p], false);
+			if (r)
+				return r;
+			const struct alua_blade *x = NULL;
+			for (size_t i = 0; i < ps[p].a.nr_blades && !x; i++)
+				x = ps[p].a.blades[i].local ? &ps[p].a.blades[i] : NULL;
+			if (!x || (here && x->host != here))
+				return cli_fail(EXIT_NOTFOUND, "--to here: this node is not %s blade of pool %s",
+						x ? "the same" : "a", t->pools[p]);
+			here = x->host;
+		}
+		*host = here;
+		return here ? 0 : cli_fail(EXIT_NOTFOUND, "--to here: no pool to ask");
 	}
 	struct names known = {0};
 	if (g.have_conf)

@@ -254,23 +254,32 @@ static unsigned wait_ao(const struct mpmap *m, unsigned from, unsigned *waited)
 }
 
 #define SWITCH_TRIES 3
+#define RETRY_MS 50
 
 static void run_job(gpointer data, gpointer user)
 {
 	struct job *j = data;
 	struct mpmap m;
 	char err[200] = "", cmd[MPMAP_NAME_MAX + 48], *reply = NULL;
+	unsigned want = 0, switches = 0; /* the group we switched to, how often */
+	bool looked = false;		  /* waited for the states once */
 	/* multipathd renumbers the groups when it reloads the map (group_by_prio sorts them
-	 * by priority), which it may do between our look and our switchgroup: so look
-	 * again after switching, and switch again if the AO path is not in the active group */
+	 * by priority), which it may do between our look and our switchgroup: so look again
+	 * after switching, and switch again if the AO path is no longer in the group we
+	 * chose.  (Its idea of the active group lags the switch: it is not what is checked.) */
 	for (unsigned tries = 0;; tries++) {
 		j->err = get_map(j->name, &m, err, sizeof(err));
-		if (j->err) {
+		if (j->err) { /* "fail" while it reloads the map, say: look again */
+			if (tries < 2 * SWITCH_TRIES) {
+				g_usleep(RETRY_MS * 1000);
+				continue;
+			}
 			snprintf(j->result, sizeof(j->result), "failed: %s", err);
 			break;
 		}
 		unsigned active = mpmap_active_group(&m), mask;
-		if (!tries) {
+		if (!looked) {
+			looked = true;
 			j->from = active;
 			mask = wait_ao(&m, active, &j->wait_ms);
 		} else {
@@ -291,15 +300,16 @@ static void run_job(gpointer data, gpointer user)
 			break;
 		}
 		j->to = (unsigned)__builtin_ctz(mask) + 1;
-		if (j->to == active) {
-			if (j->switched)
-				snprintf(j->result, sizeof(j->result), "switched from group %u to %u%s",
-					 j->from, j->to, tries > 1 ? " (again: the map was reloaded)" : "");
-			else
-				snprintf(j->result, sizeof(j->result), "already on group %u", j->to);
+		if (want && j->to == want) {
+			snprintf(j->result, sizeof(j->result), "switched from group %u to %u%s", j->from,
+				 j->to, switches > 1 ? " (again: the map was reloaded)" : "");
 			break;
 		}
-		if (tries == SWITCH_TRIES) {
+		if (!want && j->to == active) {
+			snprintf(j->result, sizeof(j->result), "already on group %u", j->to);
+			break;
+		}
+		if (switches == SWITCH_TRIES) {
 			j->err = -EAGAIN;
 			snprintf(j->result, sizeof(j->result),
 				 "failed: the map's groups changed under %u switches", SWITCH_TRIES);
@@ -315,6 +325,8 @@ static void run_job(gpointer data, gpointer user)
 			break;
 		}
 		j->switched = true;
+		want = j->to;
+		switches++;
 		free(reply);
 		reply = NULL;
 	}

@@ -57,6 +57,9 @@ if [ $me = b ]; then
 		force) run_move $n $2 --force ;;
 		apply) rc=0; $VC apply --blade b $CONF >/tmp/apply.out 2>&1 || rc=$?; echo $rc >/tmp/move.$n.rc; echo '{}' >/tmp/move.$n.json ;;
 		status) rc=0; $VA status vm1 --json >/tmp/move.$n.json 2>/tmp/move.$n.err || rc=$?; echo $rc >/tmp/move.$n.rc ;;
+		hook) rc=0; printf '%s' '<domain type="kvm"><name>web7</name><metadata><vlun:vm xmlns:vlun="https://vlun.dev/xmlns/libvirt/1">guest1</vlun:vm></metadata></domain>' |
+			VLUN_ALUA=$VA "$VLUN_SRC/tools/libvirt/vlun-qemu-hook" web7 prepare begin - >/tmp/hook.out 2>&1 || rc=$?
+			echo $rc >/tmp/move.$n.rc; echo '{}' >/tmp/move.$n.json ;;
 		stop-runner) kill -STOP $(pgrep -x tcmu-runner); echo 0 >/tmp/move.$n.rc; echo '{}' >/tmp/move.$n.json ;;
 		start-runner) pkill -9 -x tcmu-runner || true; sleep 0.5; rc=0; vm_start_runner || rc=$?; echo $rc >/tmp/move.$n.rc; echo '{}' >/tmp/move.$n.json ;;
 		esac
@@ -280,6 +283,7 @@ figure "multipath on new path s (median, with vlun-hostd): $(awk '/^with agent/ 
 "$HOSTD" status --socket $HSOCK || true
 hj=$("$HOSTD" status --json --socket $HSOCK 2>/dev/null) || hj='{}'
 log "vlun-hostd status: $hj"
+cp /var/log/vlun-hostd.log $VLUN_OUT/ 2>/dev/null || true
 check "vlun-hostd saw ALUA changes on $mp and ran jobs for them" \
 	jq -e --arg m "$mp" '.maps[] | select(.name == $m) | .events > 0 and .jobs > 0' <<<"$hj"
 check "vlun-hostd: no job failed" jq -e '[.maps[].failures] | add == 0' <<<"$hj"
@@ -344,6 +348,24 @@ sleep 0.5
 ra=$(rtpg_ao $pa); rb=$(rtpg_ao $pb)
 check "after re-applying on both blades vm1 stays on blade b (both paths: b AO)" test "$ra" = 2 -a "$rb" = 2
 check "vlun-alua status names blade b the owner" sh -c "$VA status vm1 --json | jq -e '.volumes[0].owner == 2' >/dev/null"
+
+# the libvirt hook, run as libvirt runs it: guest1 starts (or arrives) on blade a; a
+# domain that is not a vlun VM changes nothing; then a domain whose metadata names guest1
+# starts on blade b
+HOOK="$VLUN_SRC/tools/libvirt/vlun-qemu-hook"
+rc=0; printf '<domain type="kvm"><name>guest1</name></domain>' | VLUN_ALUA=$VA "$HOOK" guest1 prepare begin - || rc=$?
+check "libvirt hook: guest1 prepare begin on blade a (exit 0)" test $rc = 0
+ra=$(rtpg_ao $pa); rb=$(rtpg_ao $pb)
+check "after the hook on a both paths name blade a AO" test "$ra" = 1 -a "$rb" = 1
+rc=0; printf '<domain type="kvm"><name>other</name></domain>' | VLUN_ALUA=$VA "$HOOK" other prepare begin - || rc=$?
+check "libvirt hook: a domain that is not a vlun VM is left alone (exit 0)" test $rc = 0
+check "... and vm1 stays on blade a" sh -c "$VA status vm1 --json | jq -e '.volumes[0].owner == 1' >/dev/null"
+t0=$(ms_now)
+on_b hook
+check "libvirt hook on blade b: a domain whose <vlun:vm> metadata names guest1 (exit 0)" test "${bres%% *}" = 0
+figure "libvirt hook: prepare begin to the move's end on the other blade s: $(awk -v a=$t0 -v b=$(ms_now) 'BEGIN { printf "%.1f", (b - a) / 1000 }')"
+ra=$(rtpg_ao $pa); rb=$(rtpg_ao $pb)
+check "after the hook on b both paths name blade b AO" test "$ra" = 2 -a "$rb" = 2
 peer_put req.$((breq + 1)) done
 barrier finished 900
 kill $MPD ${HOSTD_PID:-} 2>/dev/null || true
