@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define _GNU_SOURCE
 #include "lio.h"
+#include "sysattr.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -58,18 +59,7 @@ static int rd(const struct lio *l, const char *rel, char *buf, size_t n)
 {
 	char p[4608];
 	abspath(l, rel, p, sizeof(p));
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t k = read(fd, buf, n - 1);
-	int e = errno;
-	close(fd);
-	if (k < 0)
-		return -e;
-	buf[k] = 0;
-	while (k > 0 && (buf[k - 1] == '\n' || buf[k - 1] == ' '))
-		buf[--k] = 0;
-	return 0;
+	return sysattr_read(p, buf, n);
 }
 
 /* A plain tree has none of the default groups configfs makes (attrib/, wwn/, alua/, lun/,

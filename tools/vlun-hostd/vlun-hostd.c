@@ -39,6 +39,7 @@
 #include "cli.h"
 #include "json.h"
 #include "mpmap.h"
+#include "sysattr.h"
 #include "uevent.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_DOWN = 3 };
@@ -109,22 +110,6 @@ struct job {
 
 /* ---- sysfs (names only: no device I/O on the main loop) ---- */
 
-static int read_line(const char *path, char *buf, size_t n)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t k = read(fd, buf, n - 1);
-	int e = errno;
-	close(fd);
-	if (k < 0)
-		return -e;
-	buf[k] = 0;
-	while (k > 0 && (buf[k - 1] == '\n' || buf[k - 1] == ' '))
-		buf[--k] = 0;
-	return 0;
-}
-
 /* the only entry of a directory whose name starts with prefix */
 static int only_entry(const char *dir, const char *prefix, char *out, size_t n)
 {
@@ -145,7 +130,7 @@ static int map_of(const char *hctl, char *map, size_t n)
 {
 	char p[512], v[64], blk[64], dm[64], uuid[160];
 	snprintf(p, sizeof(p), "%s/class/scsi_device/%s/device/vendor", opt.sysfs, hctl);
-	if (read_line(p, v, sizeof(v)))
+	if (sysattr_read(p, v, sizeof(v)))
 		return -ENOENT;
 	if (strcmp(v, opt.vendor))
 		return -ENOTSUP;
@@ -156,11 +141,11 @@ static int map_of(const char *hctl, char *map, size_t n)
 	if (only_entry(p, "dm-", dm, sizeof(dm)))
 		return -ENODEV; /* not (yet) in a map */
 	snprintf(p, sizeof(p), "%s/block/%s/dm/uuid", opt.sysfs, dm);
-	if (read_line(p, uuid, sizeof(uuid)) || !g_str_has_prefix(uuid, "mpath-"))
+	if (sysattr_read(p, uuid, sizeof(uuid)) || !g_str_has_prefix(uuid, "mpath-"))
 		return -ENODEV;
 	snprintf(p, sizeof(p), "%s/block/%s/dm/name", opt.sysfs, dm);
 	char name[MPMAP_NAME_MAX + 2];
-	if (read_line(p, name, sizeof(name)) || !name[0] || strlen(name) > MPMAP_NAME_MAX)
+	if (sysattr_read(p, name, sizeof(name)) || !name[0] || strlen(name) > MPMAP_NAME_MAX)
 		return -ENODEV;
 	snprintf(map, n, "%s", name);
 	return 0;
@@ -201,7 +186,7 @@ static bool path_ao(const char *dev)
 {
 	char p[256], st[64];
 	snprintf(p, sizeof(p), "%s/block/%s/device/access_state", opt.sysfs, dev);
-	return !read_line(p, st, sizeof(st)) && !strcmp(st, "active/optimized");
+	return !sysattr_read(p, st, sizeof(st)) && !strcmp(st, "active/optimized");
 }
 
 /* the groups with an Active/Optimized path, as a bit mask (bit n-1: group n) */
