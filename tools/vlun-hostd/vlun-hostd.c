@@ -270,6 +270,11 @@ static void run_job(gpointer data, gpointer user)
 		} else {
 			mask = ao_groups(&m);
 		}
+		if (!mask && want) { /* the states change again (another move): ours was right */
+			snprintf(j->result, sizeof(j->result), "switched from group %u to %u", j->from,
+				 want);
+			break;
+		}
 		if (!mask) {
 			snprintf(j->result, sizeof(j->result),
 				 "no Active/Optimized path after %u ms: left to multipathd", j->wait_ms);
