@@ -27,6 +27,7 @@ t "sanlock drop-in runs the daemon with its watchdog" grep -q "sanlock daemon -w
 command -v systemd-analyze >/dev/null && t "systemd-analyze verify accepts the unit" \
 	bash -c "systemd-analyze verify --root=$D $u 2>&1 | grep -v -e 'tcmu-runner.service' -e 'Failed to' -e 'not found' | (! grep -qi error)"
 t "the libvirt hook in /etc/libvirt/hooks/qemu.d" test -x $D/etc/libvirt/hooks/qemu.d/vlun
+t "the OCF agent ocf:vlun:volume" test -x $D/usr/lib/ocf/resource.d/vlun/volume
 h=$D/lib/systemd/system/vlun-hostd.service
 t "vlun-hostd.service" test -f $h
 hexe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' $h)

@@ -37,6 +37,12 @@ else
 fi
 barrier applied
 
+# the Pacemaker agent as Pacemaker runs it (one instance per blade, guest1's volumes)
+ocf_env() {
+	OCF_ROOT=/usr/lib/ocf HA_RSCTMP=/tmp/ocf OCF_RESOURCE_INSTANCE=guest1-vols OCF_RESKEY_vm=guest1 \
+		OCF_RESKEY_config=$CONF OCF_RESKEY_vlun_alua=$VA OCF_RESKEY_move_timeout=15 "$@"
+}
+
 # the tool on blade b runs moves when blade a asks (kv move.N = TARGET), answering
 # with its JSON; blade a is the hypervisor and drives everything
 run_move() { # run_move N TARGET [--force...]: the tool here; JSON in /tmp/move.N.json
@@ -59,6 +65,8 @@ if [ $me = b ]; then
 		status) rc=0; $VA status vm1 --json >/tmp/move.$n.json 2>/tmp/move.$n.err || rc=$?; echo $rc >/tmp/move.$n.rc ;;
 		hook) rc=0; printf '%s' '<domain type="kvm"><name>web7</name><metadata><vlun:vm xmlns:vlun="https://vlun.dev/xmlns/libvirt/1">guest1</vlun:vm></metadata></domain>' |
 			VLUN_ALUA=$VA "$VLUN_SRC/tools/libvirt/vlun-qemu-hook" web7 prepare begin - >/tmp/hook.out 2>&1 || rc=$?
+			echo $rc >/tmp/move.$n.rc; echo '{}' >/tmp/move.$n.json ;;
+		ocf) rc=0; ocf_env "$VLUN_SRC/tools/ocf/volume" $2 >/tmp/ocf.out 2>&1 || rc=$?
 			echo $rc >/tmp/move.$n.rc; echo '{}' >/tmp/move.$n.json ;;
 		stop-runner) kill -STOP $(pgrep -x tcmu-runner); echo 0 >/tmp/move.$n.rc; echo '{}' >/tmp/move.$n.json ;;
 		start-runner) pkill -9 -x tcmu-runner || true; sleep 0.5; rc=0; vm_start_runner || rc=$?; echo $rc >/tmp/move.$n.rc; echo '{}' >/tmp/move.$n.json ;;
@@ -366,6 +374,32 @@ check "libvirt hook on blade b: a domain whose <vlun:vm> metadata names guest1 (
 figure "libvirt hook: prepare begin to the move's end on the other blade s: $(awk -v a=$t0 -v b=$(ms_now) 'BEGIN { printf "%.1f", (b - a) / 1000 }')"
 ra=$(rtpg_ao $pa); rb=$(rtpg_ao $pb)
 check "after the hook on b both paths name blade b AO" test "$ra" = 2 -a "$rb" = 2
+
+# ocf:vlun:volume on both blades: the promoted instance is where the volumes are
+AG="$VLUN_SRC/tools/ocf/volume"
+ocf_rc() { local rc=0; ocf_env "$AG" "$1" >/tmp/ocf.out 2>&1 || rc=$?; echo $rc; }
+on_b ocf start; check "ocf: start on b (0)" test "${bres%% *}" = 0
+check "ocf: start on a (0)" test "$(ocf_rc start)" = 0
+check "ocf: monitor on a, started, not promoted (0)" test "$(ocf_rc monitor)" = 0
+t0=$(ms_now)
+check "ocf: promote on a (0)" test "$(ocf_rc promote)" = 0
+figure "ocf: promote (the move to a) s: $(awk -v a=$t0 -v b=$(ms_now) 'BEGIN { printf "%.1f", (b - a) / 1000 }')"
+check "ocf: monitor on a after promote (8)" test "$(ocf_rc monitor)" = 8
+on_b ocf monitor; check "ocf: monitor on b, not promoted (0)" test "${bres%% *}" = 0
+ra=$(rtpg_ao $pa); rb=$(rtpg_ao $pb)
+check "after promote on a both paths name blade a AO" test "$ra" = 1 -a "$rb" = 1
+# Pacemaker moves the promoted role: demote a, promote b
+check "ocf: demote on a (0)" test "$(ocf_rc demote)" = 0
+on_b ocf promote; check "ocf: promote on b (0)" test "${bres%% *}" = 0
+on_b ocf monitor; check "ocf: monitor on b after promote (8)" test "${bres%% *}" = 8
+check "ocf: monitor on a, demoted (0)" test "$(ocf_rc monitor)" = 0
+ra=$(rtpg_ao $pa); rb=$(rtpg_ao $pb)
+check "after promote on b both paths name blade b AO" test "$ra" = 2 -a "$rb" = 2
+# a promoted instance whose volumes another blade took: failed promoted (9)
+check "ocf: promote on a again (0)" test "$(ocf_rc promote)" = 0
+on_b ocf monitor; check "ocf: monitor on b, still marked promoted, volumes on a (9)" test "${bres%% *}" = 9
+on_b ocf stop; check "ocf: stop on b (0)" test "${bres%% *}" = 0
+on_b ocf monitor; check "ocf: monitor on b, stopped (7)" test "${bres%% *}" = 7
 peer_put req.$((breq + 1)) done
 barrier finished 900
 kill $MPD ${HOSTD_PID:-} 2>/dev/null || true
