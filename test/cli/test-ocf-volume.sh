@@ -86,7 +86,9 @@ OCF_RESKEY_move_timeout=0 act 6 validate-all
 OCF_RESKEY_move_timeout=soon act 6 validate-all
 OCF_RESKEY_vlun_alua=/nonexistent act 5 validate-all
 OCF_RESKEY_vlun_alua=/nonexistent act 0 stop
-OCF_RESKEY_vlun_alua=/nonexistent OCF_RESKEY_CRM_meta_interval=0 OCF_RESKEY_CRM_meta_op_target_rc=7 act 5 monitor
+# a probe where vlun-alua is missing: not running here (7), as probes of uninstalled software
+OCF_RESKEY_vlun_alua=/nonexistent OCF_RESKEY_CRM_meta_interval=0 OCF_RESKEY_CRM_meta_op_target_rc=7 act 7 monitor
+touch "$HA_RSCTMP/vlun-volume-vol1.started"; OCF_RESKEY_vlun_alua=/nonexistent OCF_RESKEY_CRM_meta_interval=10000 act 5 monitor; rm -f "$HA_RSCTMP/vlun-volume-vol1.started"
 act 0 meta-data; xmllint --noout - <<<"$OUT" 2>/dev/null && ok || bad "meta-data is not XML"
 echo "$passes passed, $fails failed"
 [ $fails = 0 ]
