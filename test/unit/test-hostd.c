@@ -1,22 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* vlun-hostd's parsers: kernel uevents (the ALUA change event and what is not one) and
  * multipathd's "show map NAME json" answer (the shape multipathd 0.9.4 prints). */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "mpmap.h"
+#include "tutil.h"
 #include "uevent.h"
-
-#define CHECK(c)                                                                             \
-	do {                                                                                 \
-		if (!(c)) {                                                                  \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-			abort();                                                             \
-		}                                                                            \
-	} while (0)
 
 #define DEVPATH "/devices/platform/host2/session1/target2:0:0/2:0:0:5"
 
