@@ -143,6 +143,8 @@ static void test_mpmap(void)
 			 i > 1 ? "," : "", i);
 	strcat(big, "]}}");
 	CHECK(parse(big, &m) == -E2BIG);
+	/* a name that would be several words of a multipathd command (blanks, quotes split) */
+	CHECK(parse("{\"map\": {\"name\": \"m del\", \"path_groups\": []}}", &m) == -EINVAL);
 	/* a name longer than a map name can be */
 	char longname[512];
 	snprintf(longname, sizeof(longname), "{\"map\": {\"name\": \"%0200d\", \"path_groups\": []}}", 0);

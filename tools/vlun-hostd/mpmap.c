@@ -36,7 +36,7 @@ static JsonObject *obj_element(JsonArray *a, guint i)
 static int parse_map(JsonObject *map, struct mpmap *m, char *err, size_t n)
 {
 	const char *name = str_member(map, "name", MPMAP_NAME_MAX);
-	if (!name || !name[0])
+	if (!name || !name[0] || strcspn(name, " \t\n\r\"'\\") != strlen(name))
 		return why(err, n, -EINVAL, "the map has no valid name");
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	const char *vend = str_member(map, "vend", sizeof(m->vendor) - 1);

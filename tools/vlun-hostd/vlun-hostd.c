@@ -147,6 +147,10 @@ static int map_of(const char *hctl, char *map, size_t n)
 	char name[MPMAP_NAME_MAX + 2];
 	if (sysattr_read(p, name, sizeof(name)) || !name[0] || strlen(name) > MPMAP_NAME_MAX)
 		return -ENODEV;
+	/* it goes into multipathd's command line: one word of plain characters */
+	if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-+") !=
+	    strlen(name))
+		return -ENODEV;
 	snprintf(map, n, "%s", name);
 	return 0;
 }
