@@ -1,7 +1,8 @@
 #include "mpmap.h"
 
+#include "jget.h"
+
 #include <errno.h>
-#include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,65 +12,42 @@ static int why(char *err, size_t n, int r, const char *msg)
 	return r;
 }
 
-/* a string member of at most max bytes, else NULL */
-static const char *str_member(JsonObject *o, const char *name, size_t max)
-{
-	JsonNode *v = json_object_get_member(o, name);
-	if (!v || !JSON_NODE_HOLDS_VALUE(v) || json_node_get_value_type(v) != G_TYPE_STRING)
-		return NULL;
-	const char *s = json_node_get_string(v);
-	return s && strlen(s) <= max ? s : NULL;
-}
-
-static JsonArray *arr_member(JsonObject *o, const char *name)
-{
-	JsonNode *v = json_object_get_member(o, name);
-	return v && JSON_NODE_HOLDS_ARRAY(v) ? json_node_get_array(v) : NULL;
-}
-
-static JsonObject *obj_element(JsonArray *a, guint i)
-{
-	JsonNode *v = json_array_get_element(a, i);
-	return v && JSON_NODE_HOLDS_OBJECT(v) ? json_node_get_object(v) : NULL;
-}
-
 static int parse_map(JsonObject *map, struct mpmap *m, char *err, size_t n)
 {
-	const char *name = str_member(map, "name", MPMAP_NAME_MAX);
+	const char *name = jget_str(map, "name", MPMAP_NAME_MAX);
 	if (!name || !name[0] || strcspn(name, " \t\n\r\"'\\") != strlen(name))
 		return why(err, n, -EINVAL, "the map has no valid name");
 	snprintf(m->name, sizeof(m->name), "%s", name);
-	const char *vend = str_member(map, "vend", sizeof(m->vendor) - 1);
+	const char *vend = jget_str(map, "vend", sizeof(m->vendor) - 1);
 	snprintf(m->vendor, sizeof(m->vendor), "%s", vend ? vend : "");
-	JsonArray *pgs = arr_member(map, "path_groups");
+	JsonArray *pgs = jget_arr(map, "path_groups");
 	if (!pgs)
 		return why(err, n, -EINVAL, "the map has no path_groups array");
 	guint npg = json_array_get_length(pgs);
 	if (npg > MPMAP_GROUPS)
 		return why(err, n, -E2BIG, "more path groups than vlun-hostd handles (16)");
 	for (guint i = 0; i < npg; i++) {
-		JsonObject *pg = obj_element(pgs, i);
+		JsonObject *pg = jget_elem_obj(pgs, i);
 		if (!pg)
 			return why(err, n, -EINVAL, "a path group is not an object");
 		struct mpmap_group *g = &m->g[i];
-		JsonNode *num = json_object_get_member(pg, "group");
-		if (!num || !JSON_NODE_HOLDS_VALUE(num) || json_node_get_value_type(num) != G_TYPE_INT64)
+		gint64 v = jget_int(pg, "group", -1);
+		if (v < 0)
 			return why(err, n, -EINVAL, "a path group has no number");
-		gint64 v = json_node_get_int(num);
 		if (v != (gint64)i + 1) /* switchgroup counts the table's groups from 1 */
 			return why(err, n, -EINVAL, "the path groups are not numbered 1, 2, ...");
 		g->number = (unsigned)v;
-		const char *st = str_member(pg, "dm_st", 32);
+		const char *st = jget_str(pg, "dm_st", 32);
 		g->active = st && !strcmp(st, "active");
-		JsonArray *paths = arr_member(pg, "paths");
+		JsonArray *paths = jget_arr(pg, "paths");
 		if (!paths)
 			return why(err, n, -EINVAL, "a path group has no paths array");
 		guint np = json_array_get_length(paths);
 		if (np > MPMAP_PATHS)
 			return why(err, n, -E2BIG, "more paths in a group than vlun-hostd handles (16)");
 		for (guint k = 0; k < np; k++) {
-			JsonObject *p = obj_element(paths, k);
-			const char *dev = p ? str_member(p, "dev", MPMAP_DEV_MAX) : NULL;
+			JsonObject *p = jget_elem_obj(paths, k);
+			const char *dev = p ? jget_str(p, "dev", MPMAP_DEV_MAX) : NULL;
 			if (!dev || !dev[0] || strchr(dev, '/') || !strcmp(dev, ".") || !strcmp(dev, ".."))
 				return why(err, n, -EINVAL, "a path has no valid device name");
 			snprintf(g->dev[k], sizeof(g->dev[k]), "%s", dev);
@@ -95,11 +73,8 @@ int mpmap_parse(const char *json, size_t len, struct mpmap *m, char *err, size_t
 	} else {
 		JsonNode *root = json_parser_get_root(p);
 		JsonObject *top = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
-		JsonNode *map = top ? json_object_get_member(top, "map") : NULL;
-		if (!map || !JSON_NODE_HOLDS_OBJECT(map))
-			r = why(err, n, -EINVAL, "no \"map\" object");
-		else
-			r = parse_map(json_node_get_object(map), m, err, n);
+		JsonObject *map = jget_obj(top, "map");
+		r = map ? parse_map(map, m, err, n) : why(err, n, -EINVAL, "no \"map\" object");
 	}
 	g_object_unref(p);
 	if (r)

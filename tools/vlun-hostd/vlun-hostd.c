@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "jget.h"
 #include "json.h"
 #include "mpmap.h"
 #include "sysattr.h"
@@ -708,26 +709,10 @@ static int ask_status(char **answer)
 	return r;
 }
 
-static gint64 member_int(JsonObject *o, const char *k)
+static const char *str_or_dash(JsonObject *o, const char *k)
 {
-	JsonNode *v = o ? json_object_get_member(o, k) : NULL;
-	return v && JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_INT64
-		       ? json_node_get_int(v)
-		       : 0;
-}
-
-static const char *member_str(JsonObject *o, const char *k)
-{
-	JsonNode *v = o ? json_object_get_member(o, k) : NULL;
-	return v && JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_STRING
-		       ? json_node_get_string(v)
-		       : "-";
-}
-
-static JsonObject *member_obj(JsonObject *o, const char *k)
-{
-	JsonNode *v = o ? json_object_get_member(o, k) : NULL;
-	return v && JSON_NODE_HOLDS_OBJECT(v) ? json_node_get_object(v) : NULL;
+	const char *v = jget_str(o, k, STATUS_MAX);
+	return v ? v : "-";
 }
 
 static int cmd_status(void)
@@ -753,25 +738,23 @@ static int cmd_status(void)
 	cli_out("vlun-hostd up %" G_GINT64_FORMAT " s: %" G_GINT64_FORMAT " uevents, %" G_GINT64_FORMAT
 		" ALUA changes (%" G_GINT64_FORMAT " not of a watched map), %" G_GINT64_FORMAT
 		" untrusted, %" G_GINT64_FORMAT " overflows\n",
-		member_int(o, "uptime_s"), member_int(o, "uevents"), member_int(o, "alua_events"),
-		member_int(o, "ignored"), member_int(o, "untrusted"), member_int(o, "overflows"));
-	JsonNode *mn = json_object_get_member(o, "maps");
-	JsonArray *maps = mn && JSON_NODE_HOLDS_ARRAY(mn) ? json_node_get_array(mn) : NULL;
+		jget_int(o, "uptime_s", 0), jget_int(o, "uevents", 0), jget_int(o, "alua_events", 0),
+		jget_int(o, "ignored", 0), jget_int(o, "untrusted", 0), jget_int(o, "overflows", 0));
+	JsonArray *maps = jget_arr(o, "maps");
 	guint n = maps ? json_array_get_length(maps) : 0;
 	if (!n)
 		cli_out("no map has had an ALUA change yet\n");
 	else
 		cli_out("%-20s %7s %8s %8s  %s\n", "MAP", "EVENTS", "SWITCHES", "TOOK", "LAST");
 	for (guint i = 0; i < n; i++) {
-		JsonNode *en = json_array_get_element(maps, i);
-		JsonObject *m = en && JSON_NODE_HOLDS_OBJECT(en) ? json_node_get_object(en) : NULL;
-		JsonObject *last = member_obj(m, "last");
+		JsonObject *m = jget_elem_obj(maps, i);
+		JsonObject *last = jget_obj(m, "last");
 		char took[32] = "-";
 		if (last)
-			snprintf(took, sizeof(took), "%" G_GINT64_FORMAT " ms", member_int(last, "took_ms"));
-		cli_out("%-20s %7" G_GINT64_FORMAT " %8" G_GINT64_FORMAT " %8s  %s\n", member_str(m, "name"),
-			member_int(m, "events"), member_int(m, "switches"), took,
-			member_str(last, "result"));
+			snprintf(took, sizeof(took), "%" G_GINT64_FORMAT " ms", jget_int(last, "took_ms", 0));
+		cli_out("%-20s %7" G_GINT64_FORMAT " %8" G_GINT64_FORMAT " %8s  %s\n", str_or_dash(m, "name"),
+			jget_int(m, "events", 0), jget_int(m, "switches", 0), took,
+			str_or_dash(last, "result"));
 	}
 	g_object_unref(p);
 	g_free(answer);

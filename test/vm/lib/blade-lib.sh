@@ -15,6 +15,7 @@ export VLUN_IO_TIMEOUT=${VLUN_IO_TIMEOUT:-2}
 # monotonic seconds (with ms) since boot, for measuring: t0=$(now); ...; echo "$(since $t0)"
 now() { cut -d' ' -f1 /proc/uptime; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+ms_now() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); } # wall-clock milliseconds
 
 blade_setup() {
 	modprobe -a virtio_net virtio_blk 2>/dev/null

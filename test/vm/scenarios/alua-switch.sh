@@ -19,7 +19,6 @@ me=$VLUN_BLADE
 export VLUN_HOST_ID=$VLUN_BLADE_ID
 CONF=$VLUN_SHARED/vlun.conf
 export VLUN_CONF=$CONF
-ms_now() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 msv() { local t=${EPOCHREALTIME/./}; MS=$((t / 1000)); } # msv: milliseconds into $MS, no fork
 
 check "wdmd and sanlock (-w 1) started" blade_start_sanlock

@@ -15,7 +15,6 @@ me=$VLUN_BLADE
 export VLUN_HOST_ID=$VLUN_BLADE_ID
 CONF=$VLUN_SHARED/vlun.conf
 export VLUN_CONF=$CONF
-ms_now() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 
 check "wdmd and sanlock (-w 1) started" blade_start_sanlock
 check "LIO and tcmu-runner started" vm_start_target
