@@ -180,6 +180,14 @@ static bool answering(const struct alua_pool *ap, uint64_t h, uint64_t t)
 	       t - ap->beat_ms[h - 1] < ap->answer_ms;
 }
 
+/* A blade that wrote status blocks, whose heartbeat stopped (not one never seen).
+ * Caller holds ap->lock. */
+static bool silent(const struct alua_pool *ap, uint64_t h, uint64_t t)
+{
+	return h >= 1 && h <= VL_STATUS_HOSTS && h != ap->me && ap->st[h - 1].present &&
+	       ap->beat_ms[h - 1] && t - ap->beat_ms[h - 1] >= ap->answer_ms;
+}
+
 /* The host id a group (named after its blade) stands for; 0 unknown.  Caller holds
  * ap->lock. */
 static uint64_t group_host(const struct alua_pool *ap, const char *group)
@@ -451,8 +459,16 @@ static void take_run(struct take *t)
 	s->until_ms = now_ms() + 5000 + (uint64_t)t->timeout_ms * ((t->flags & VL_TAKEOVER_FORCE) ? 2 : 1);
 	pthread_mutex_unlock(&ap->lock);
 	sync_states(ap, t->slot);
+	/* an owner whose status block stopped changing is not asked (it would not answer):
+	 * with force it is fenced at once, without the move fails at once */
+	uint64_t holder = vl_vol_holder(t->vol);
+	unsigned flags = t->flags;
+	pthread_mutex_lock(&ap->lock);
+	if (silent(ap, holder, now_ms()))
+		flags |= VL_TAKEOVER_SILENT;
+	pthread_mutex_unlock(&ap->lock);
 	struct vl_diag d = {{0}};
-	t->err = vl_vol_takeover_timed(t->vol, t->timeout_ms, t->flags, &t->wait_ms, &t->acquire_ms,
+	t->err = vl_vol_takeover_timed(t->vol, t->timeout_ms, flags, &t->wait_ms, &t->acquire_ms,
 				       &d);
 	snprintf(t->why, sizeof(t->why), "%s", t->err ? d.msg : "");
 	(void)refresh_status(ap); /* this blade's new claim, or the owner's */

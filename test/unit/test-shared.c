@@ -596,6 +596,40 @@ static void a_live_owner_lets_go_when_asked(void)
 	       max_ms);
 }
 
+/* An owner the caller knows does not answer (VL_TAKEOVER_SILENT: its status block
+ * stopped) is not asked and not waited for: without force the takeover is refused at
+ * once, with force it is fenced at once. */
+static void a_silent_owner_is_not_waited_for(void)
+{
+	struct vl_pool *a, *b;
+	struct vl_vol *va, *vb;
+	struct vl_diag d;
+	two_blades_one_volume(&a, &b, &va, &vb);
+	CHECK_OK(vl_vol_acquire(va, &d));
+	VL_ALIGNED_BUF(buf, MB);
+	fill_tag(buf, MB, 7, 7);
+	CHECK_OK(vl_vol_write(va, buf, MB, 0, 0)); /* allocates: metadata to commit */
+	CHECK(vl_vol_holder(vb) == vl_pool_host_id(a) && vl_pool_host_id(a) != 0);
+	int forced0 = forced;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_RC(vl_vol_takeover(vb, 5000, VL_TAKEOVER_SILENT, &d), -EBUSY);
+	CHECK_MSG(d, "does not answer");
+	CHECK(forced == forced0 && vl_vol_owned(va));
+	CHECK_OK(vl_vol_takeover(vb, 5000, VL_TAKEOVER_SILENT | VL_TAKEOVER_FORCE, &d));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	CHECK(forced == forced0 + 1 && vl_vol_owned(vb));
+	CHECK(ms < 2500); /* neither call waited its 5000 ms for a release */
+	CHECK_RC(vl_vol_flush(va), -ESTALE);
+	CHECK(vl_vol_holder(va) == vl_pool_host_id(b));
+	vl_vol_close(va);
+	vl_vol_close(vb);
+	vl_pool_close(a);
+	vl_pool_close(b);
+	printf("ok - a silent owner is not waited for: refused, or fenced, at once (%.1f ms)\n", ms);
+}
+
 struct writer {
 	struct vl_vol *v;
 	uint32_t tag;
@@ -885,9 +919,19 @@ static void alua_states_follow_the_owner_on_every_blade(void)
 	snprintf(line, sizeof(line), "alua-move shp 2 300 safe vm1");
 	CHECK_RC(ctl(t.ap[1], line, msg), -EBUSY);
 	CHECK(strstr(msg, "result=failed") && strstr(msg, "did not let go") && vl_vol_owned(va));
+	/* once its status block is stale it is not waited for: safe fails at once, force
+	 * fences at once (not after the 5000 ms a release may take) */
+	usleep(1700000);
+	struct timespec s0, s1;
+	clock_gettime(CLOCK_MONOTONIC, &s0);
+	snprintf(line, sizeof(line), "alua-move shp 2 5000 safe vm1");
+	CHECK_RC(ctl(t.ap[1], line, msg), -EBUSY);
+	CHECK(strstr(msg, "result=failed") && strstr(msg, "does not answer") && vl_vol_owned(va));
 	int f0 = forced;
-	snprintf(line, sizeof(line), "alua-move shp 2 300 force vm1");
+	snprintf(line, sizeof(line), "alua-move shp 2 5000 force vm1");
 	int r = ctl(t.ap[1], line, msg);
+	clock_gettime(CLOCK_MONOTONIC, &s1);
+	CHECK((s1.tv_sec - s0.tv_sec) * 1000 + (s1.tv_nsec - s0.tv_nsec) / 1000000 < 4000);
 	/* the frozen blade cannot report: b took it, a's states are a's to fix when it wakes */
 	CHECK(r == 0 || r == -ETIMEDOUT);
 	CHECK(forced == f0 + 1 && vl_vol_owned(vb));
@@ -918,6 +962,7 @@ int main(void)
 	only_the_owner_does_io_and_epochs_grow();
 	a_stale_owner_is_fenced_at_commit();
 	a_live_owner_lets_go_when_asked();
+	a_silent_owner_is_not_waited_for();
 	two_blades_allocating_at_once_never_share_an_extent();
 	pool_changes_are_seen_by_the_other_blade();
 	alua_states_follow_the_owner_on_every_blade();

@@ -154,6 +154,26 @@ int vl_vol_takeover_timed(struct vl_vol *v, unsigned timeout_ms, unsigned flags,
 	return r;
 }
 
+/* Who holds the volume's lease: the provider knows; else the last owner on disk. */
+static uint64_t holder_of(struct vl_vol *v)
+{
+	struct vl_pool *p = v->pool;
+	struct vl_lease l;
+	uint64_t ver, holder = 0;
+	vl_lease_vol(p, v->slot, &l);
+	if (!p->sh.ops->holder || p->sh.ops->holder(p->sh.ctx, &l, &holder, &ver) || !holder) {
+		VL_AUTOFREE struct vl_volhdr *vh = aligned_alloc(VL_BLK, VL_BLK);
+		uint32_t copy;
+		holder = vh && !vl_slot_read(p, v->slot, vh, &copy) ? vh->owner_node : 0;
+	}
+	return holder;
+}
+
+uint64_t vl_vol_holder(struct vl_vol *v)
+{
+	return v->pool->is_shared && v->pool->sh.on ? holder_of(v) : 0;
+}
+
 static int takeover(struct vl_vol *v, unsigned timeout_ms, unsigned flags, struct vl_diag *d)
 {
 	struct vl_pool *p = v->pool;
@@ -161,30 +181,35 @@ static int takeover(struct vl_vol *v, unsigned timeout_ms, unsigned flags, struc
 	if (r != -EBUSY || !p->is_shared)
 		return r;
 	struct vl_lease l;
-	uint64_t ver, holder = 0;
+	uint64_t holder = holder_of(v);
 	vl_lease_vol(p, v->slot, &l);
-	/* who holds it: the provider knows; else the last owner on disk */
-	if (!p->sh.ops->holder || p->sh.ops->holder(p->sh.ctx, &l, &holder, &ver) || !holder) {
-		VL_AUTOFREE struct vl_volhdr *vh = aligned_alloc(VL_BLK, VL_BLK);
-		uint32_t copy;
-		holder = vh && !vl_slot_read(p, v->slot, vh, &copy) ? vh->owner_node : 0;
+	if (flags & VL_TAKEOVER_SILENT) {
+		/* the caller knows the holder does not answer: asking it is no use */
+		if (!(flags & VL_TAKEOVER_FORCE))
+			return vl_diag_set(d, -EBUSY,
+					   "volume '%s' is owned by the blade with host id %" PRIu64
+					   ", which does not answer (its status block stopped "
+					   "changing): move with force to fence it",
+					   v->name, holder);
+	} else {
+		struct vl_msg_entry e = {.kind = VL_MSG_RELEASE, .slot = v->slot};
+		memcpy(e.vol_uuid, v->uuid, 16);
+		int s = vl_msg_send(p, holder, &e, 1);
+		if (s && !(flags & VL_TAKEOVER_FORCE))
+			return vl_diag_set(d, -EBUSY,
+					   "volume '%s' is owned by the blade with host id %" PRIu64
+					   " and cannot be asked to let go (%s): release it there",
+					   v->name, holder,
+					   s == -EOPNOTSUPP ? "message slots serve host ids 1-15"
+							    : strerror(-s));
+		if (!s && (r = acquire_wait(v, timeout_ms, d)) != -EBUSY)
+			return r;
+		if (!(flags & VL_TAKEOVER_FORCE))
+			return vl_diag_set(d, -EBUSY,
+					   "volume '%s': the blade with host id %" PRIu64
+					   " did not let go within %u ms",
+					   v->name, holder, timeout_ms);
 	}
-	struct vl_msg_entry e = {.kind = VL_MSG_RELEASE, .slot = v->slot};
-	memcpy(e.vol_uuid, v->uuid, 16);
-	int s = vl_msg_send(p, holder, &e, 1);
-	if (s && !(flags & VL_TAKEOVER_FORCE))
-		return vl_diag_set(d, -EBUSY,
-				   "volume '%s' is owned by the blade with host id %" PRIu64 " and "
-				   "cannot be asked to let go (%s): release it there",
-				   v->name, holder,
-				   s == -EOPNOTSUPP ? "message slots serve host ids 1-15" : strerror(-s));
-	if (!s && (r = acquire_wait(v, timeout_ms, d)) != -EBUSY)
-		return r;
-	if (!(flags & VL_TAKEOVER_FORCE))
-		return vl_diag_set(d, -EBUSY,
-				   "volume '%s': the blade with host id %" PRIu64
-				   " did not let go within %u ms",
-				   v->name, holder, timeout_ms);
 	/* it does not answer: its node's sanlock kills the holder (a hung node is reset by
 	 * its watchdog before its lease can expire) */
 	vl_pool_finding(p, "volume %s: the blade with host id %" PRIu64 " did not let go; "

@@ -15,7 +15,6 @@ export VLUN_IO_TIMEOUT=${VLUN_IO_TIMEOUT:-2}
 # monotonic seconds (with ms) since boot, for measuring: t0=$(now); ...; echo "$(since $t0)"
 now() { cut -d' ' -f1 /proc/uptime; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-ms_now() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); } # wall-clock milliseconds
 
 blade_setup() {
 	modprobe -a virtio_net virtio_blk 2>/dev/null
@@ -53,14 +52,6 @@ blade_disks() {
 blade_disk() { blade_disks | sed -n "$(($1 + 1))p"; }   # blade_disk N: pool disk N
 
 _blade_key() { [[ $1 =~ ^[A-Za-z0-9._-]+$ ]] || { fail "bad key or barrier name '$1'"; return 1; }; }
-
-# nap: 50 ms without a fork.  The waits poll the shared directory; with a sleep, a cut
-# and an awk per turn a waiting 1-vCPU blade spent its CPU on forks that the target
-# beside it needed.
-nap() {
-	[ -n "${_NAP_FD:-}" ] || { mkfifo /tmp/.nap.$BASHPID && exec {_NAP_FD}<>/tmp/.nap.$BASHPID && rm -f /tmp/.nap.$BASHPID; }
-	read -r -t 0.05 -u $_NAP_FD _ || true
-}
 
 # peer_ended: true once the host saw the other blade's qemu end ($VLUN_SHARED/X.ended
 # holds "watchdog|poweroff|timeout|exit RC SECONDS") or the other blade has a verdict

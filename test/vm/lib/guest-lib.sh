@@ -9,6 +9,14 @@ pass() { log "PASS: $*"; }
 fail() { log "FAIL: $*"; touch $VLUN_OUT/failed; }
 verdict() { echo "$1" >$VLUN_OUT/verdict; [ -n "${2:-}" ] && log "verdict $1: $2"; }
 figure() { echo "$*" >>$VLUN_OUT/figures; log "figure: $*"; }
+ms_now() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); } # wall-clock milliseconds
+# nap [SECONDS]: a pause (default 50 ms) without a fork.  The waits poll; with a sleep
+# (and a cut and an awk) per turn a waiting 1-vCPU blade spent its CPU on forks that the
+# target beside it needed.
+nap() {
+	[ -n "${_NAP_FD:-}" ] || { mkfifo /tmp/.nap.$BASHPID && exec {_NAP_FD}<>/tmp/.nap.$BASHPID && rm -f /tmp/.nap.$BASHPID; }
+	read -r -t "${1:-0.05}" -u $_NAP_FD _ || true
+}
 check() { # check DESCRIPTION CMD... : pass/fail on the command's status
 	local what=$1; shift
 	if "$@"; then pass "$what"; else fail "$what"; return 1; fi

@@ -10,7 +10,7 @@
 # midway and re-run; a move whose old owner does not answer (its tcmu-runner stopped),
 # taken with --force, and that runner restarted comes back with the right states.
 #   vm-run2 alua-switch [MOVES [NONOWNER-STATE]]   (standby, the default, or nonoptimized)
-MOVES=${1:-20}
+MOVES=${1:-12}
 export VLUN_NONOWNER_STATE=${2:-standby}
 VC="$VLUN_BUILD/tools/vlun-config/vlun-config"
 VA="$VLUN_BUILD/tools/vlun-alua/vlun-alua"

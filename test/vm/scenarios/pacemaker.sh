@@ -4,10 +4,14 @@
 # dm-multipath, fio with crc32c verification on the map).  The promoted instance is
 # moved with `crm_resource --move --promoted` to b and back: each time the volume's
 # owner and both paths' ALUA answer follow, multipath sends the writes down the new
-# owner's path, and nothing fails verification.  Fencing is sanlock's (the pool's
-# leases), so the test cluster runs with stonith-enabled=false.
-#   vm-run2 pacemaker [MOVES]
-MOVES=${1:-2}
+# owner's path, and nothing fails verification.  Then blade b, the owner after the last
+# move, fails as a whole (every process stopped, sanlock and wdmd too): corosync loses
+# it, Pacemaker promotes a, the agent's forced move waits out b's leases (its watchdog
+# powers b off first), and the writes go on through a's path, still verified.  Fencing
+# is sanlock's (the pool's leases), so the test cluster runs with stonith-enabled=false.
+#   vm-run2 pacemaker [MOVES]    (MOVES odd: the last one leaves vm1 on b; default 1)
+MOVES=${1:-1}
+[ $((MOVES % 2)) = 1 ] || MOVES=$((MOVES + 1)) # b must own vm1 when it fails
 VC="$VLUN_BUILD/tools/vlun-config/vlun-config"
 VA="$VLUN_BUILD/tools/vlun-alua/vlun-alua"
 TIQN=iqn.2026-12.org.vlun:pcmk
@@ -86,12 +90,19 @@ figure "$me: cluster up after the daemons started s: $(awk -v a=$t0 -v b=$(ms_no
 barrier cluster-up 300
 
 if [ $me = b ]; then
-	peer_get done 1500 >/dev/null || true
+	peer_get hang 1500 >/dev/null || true
 	crm_mon -1 2>/dev/null | sed 's/^/  b crm_mon: /' | head -30 || true
-	barrier finished 300
 	cp /var/log/pacemaker/pacemaker.log /var/log/corosync.log $VLUN_OUT/ 2>/dev/null || true
 	vm_collect_logs
-	kill $PCMKD $COROSYNC 2>/dev/null || true
+	# ---- blade b fails as a whole: its watchdog must power it off ----
+	expect_fenced b
+	log "blade b hangs now (every process stopped)"
+	peer_put hanging "$(now)"
+	sync
+	for p in $(ps -eo pid=); do
+		[ $p = 1 ] || [ $p = $$ ] || [ $p = $BASHPID ] || kill -STOP $p 2>/dev/null || true
+	done
+	sleep 600
 	exit 0
 fi
 
@@ -115,7 +126,7 @@ cibadmin -C -o resources -X "<clone id=\"guest1-vols-clone\">
     <operations>
       <op id=\"gv-mon-p\" name=\"monitor\" interval=\"3s\" role=\"Promoted\" timeout=\"30s\"/>
       <op id=\"gv-mon-u\" name=\"monitor\" interval=\"4s\" role=\"Unpromoted\" timeout=\"30s\"/>
-      <op id=\"gv-promote\" name=\"promote\" interval=\"0s\" timeout=\"90s\"/>
+      <op id=\"gv-promote\" name=\"promote\" interval=\"0s\" timeout=\"200s\"/>
       <op id=\"gv-demote\" name=\"demote\" interval=\"0s\" timeout=\"30s\"/>
       <op id=\"gv-start\" name=\"start\" interval=\"0s\" timeout=\"30s\"/>
       <op id=\"gv-stop\" name=\"stop\" interval=\"0s\" timeout=\"30s\"/>
@@ -173,18 +184,46 @@ for n in $(seq 1 $MOVES); do
 	if [ $to = blade-b ]; then to=blade-a host=1 newp=$pa; else to=blade-b host=2 newp=$pb; fi
 done
 crm_resource --resource guest1-vols-clone --clear >/dev/null 2>&1 || true
+check "vlun-alua status: every blade agrees (exit 0)" "$VA" status vm1
+
+# ---- blade b, the owner, fails as a whole ----
+check "before the failure: promoted on blade-b, vm1 owned by host 2" wait_promoted blade-b 2 30
+w0=$(writes_of $pa)
+peer_put hang 1
+peer_get hanging 120 >/dev/null
+t0=$(ms_now)
+ok=0
+wait_promoted blade-a 1 300 && ok=1
+t1=$(ms_now)
+fenced_first=$([ -e "$VLUN_SHARED/b.ended" ] && echo yes || echo no)
+check "blade b failed: Pacemaker promoted blade-a and vm1's owner is host 1" test $ok = 1
+check "blade b's qemu had ended (watchdog) before a owned vm1" test $fenced_first = yes
+figure "blade b failed: promoted and owned on a s: $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.1f", (b - a) / 1000 }')"
+mpms=-1
+for i in $(seq 6000); do
+	[ "$(writes_of $pa)" != "$w0" ] && { mpms=$(( $(ms_now) - t0 )); break; }
+	sleep 0.01
+done
+check "blade b failed: writes reach a's path again" test $mpms -ge 0
+figure "blade b failed: writes through a's path again s: $(awk -v a=$mpms 'BEGIN { printf "%.1f", a / 1000 }')"
+how=$(blade_wait_ended b 120) || how=none
+check "blade b was powered off by its watchdog (seen: $how)" test "$how" = watchdog
+grep -h "owner did not let go\|taken\|not taken" /var/log/pacemaker/pacemaker.log /var/log/tcmu-runner*.log 2>/dev/null | tail -6 | sed 's/^/  /' || true
+w1=$(writes_of $pa)
+sleep 3
+check "fio goes on writing through a's path" test "$(writes_of $pa)" != "$w1"
+check "fio still runs" kill -0 $FIO
+
 kill -INT $FIO || true; frc=0; wait $FIO || frc=$?
 tail -15 /tmp/fio.out
 verrs=$(grep -c -i "verify.*fail\|bad magic\|crc32c.*wanted" /tmp/fio.out || true)
 ioerrs=$( (grep -o 'err= *[0-9]*' /tmp/fio.out || true) | (grep -v 'err= *0' || true) | wc -l)
-check "fio through every move: no verification failure and no I/O error (exit $frc)" test $verrs = 0 -a $ioerrs = 0
+check "fio through every move and the failure: no verification failure and no I/O error (exit $frc)" test $verrs = 0 -a $ioerrs = 0
 figure "verify errors: $verrs"
-check "vlun-alua status: every blade agrees (exit 0)" "$VA" status vm1
 fails=$(crm_mon -1 2>/dev/null | grep -c -i "failed\|error" || true)
 crm_mon -1 | sed 's/^/  crm_mon: /' | head -30
 check "crm_mon shows no failed action" test "$fails" = 0
-peer_put done 1
-barrier finished 300
+check "crm_mon shows blade-b offline" sh -c "crm_mon -1 | grep -q 'OFFLINE: \[ blade-b \]'"
 kill $MPD 2>/dev/null || true
 multipath -F >/dev/null 2>&1 || true
 iscsiadm -m node -u >/dev/null 2>&1 || true

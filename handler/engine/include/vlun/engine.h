@@ -303,9 +303,14 @@ bool vl_vol_owned(const struct vl_vol *vol);
  * released by their own blade) and acquire as soon as it has, within timeout_ms.
  * -EBUSY (diag names the holder) when it did not let go in time.  With
  * VL_TAKEOVER_FORCE an owner that did not let go is then fenced through the provider
- * (sanlock: its process is killed) and the lease taken once free, within another
- * timeout_ms. */
-enum { VL_TAKEOVER_FORCE = 1u << 0 };
+ * (sanlock: its process is killed; a dead or hung node's lease frees after the host-dead
+ * time) and the lease taken once free, within another timeout_ms.  VL_TAKEOVER_SILENT:
+ * the caller knows the holder (vl_vol_holder) does not answer: it is not asked, so with
+ * FORCE it is fenced at once, and without, -EBUSY at once. */
+enum { VL_TAKEOVER_FORCE = 1u << 0, VL_TAKEOVER_SILENT = 1u << 1 };
+/* The host id holding the volume's lease (the provider's answer, else the last owner on
+ * disk); 0 for a pool that is not shared or nobody. */
+uint64_t vl_vol_holder(struct vl_vol *vol);
 int vl_vol_takeover(struct vl_vol *vol, unsigned timeout_ms, unsigned flags,
 		    struct vl_diag *diag);
 /* Takeover with figures: *wait_ms waiting for the owner to let go, *acquire_ms the last
