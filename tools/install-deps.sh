@@ -11,7 +11,7 @@ declare -A GROUP=(
 	[build]="build-essential cmake pkg-config libiniparser-dev libsanlock-dev libglib2.0-dev libnl-3-dev libjson-glib-dev multipath-tools"
 	[run]="tcmu-runner dbus libiscsi-bin qemu-block-extra jq"
 	[test]="jq python3 util-linux clang libclang-rt-14-dev valgrind sanlock resource-agents libxml2-utils"
-	[vm]="libxml2-utils resource-agents pacemaker corosync pacemaker-cli-utils qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio kmod iproute2 procps sanlock tcmu-runner targetcli-fb dbus open-iscsi libiscsi-bin sg3-utils multipath-tools fio strace udev jq python3 qemu-block-extra nftables linux-perf"
+	[vm]="libxml2-utils resource-agents pacemaker corosync pacemaker-cli-utils libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu qemu-system-x86 qemu-utils linux-image-amd64 busybox-static cpio kmod iproute2 procps sanlock tcmu-runner targetcli-fb dbus open-iscsi libiscsi-bin sg3-utils multipath-tools fio strace udev jq python3 qemu-block-extra nftables linux-perf"
 )
 
 [ $# -gt 0 ] || set -- build

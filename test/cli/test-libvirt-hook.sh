@@ -41,6 +41,14 @@ echo 0 >$T/status.rc; echo '{"volumes":[]}' >$T/status.out; echo 0 >$T/move.rc
 hook 0 "$XML" web1 prepare begin -
 called "--json status --vm web1"; called "move --vm web1 --to here --timeout 30"
 grep -q "domain web1 (VM web1): its volumes are on this blade" <<<"$ERR" && ok || bad "no success log: $ERR"
+# the outcome also goes to VLUN_HOOK_LOG (libvirt drops a successful hook's output)
+VLUN_HOOK_LOG=$T/hook.log hook 0 "$XML" web1 prepare begin -
+grep -q "^[0-9-]* [0-9:]* vlun hook: domain web1 (VM web1): its volumes are on this blade" $T/hook.log 2>/dev/null && ok ||
+	bad "no dated line in VLUN_HOOK_LOG: $(cat $T/hook.log 2>&1)"
+echo 1 >$T/move.rc
+VLUN_HOOK_LOG=$T/hook.log hook 1 "$XML" web1 prepare begin -
+grep -q "vlun hook: domain web1 (VM web1): moving its volumes here failed" $T/hook.log && ok || bad "no failure line in VLUN_HOOK_LOG"
+echo 0 >$T/move.rc
 VLUN_HOOK_TIMEOUT=12 hook 0 "$XML" web1 prepare begin -
 called "move --vm web1 --to here --timeout 12"
 # the other operations act on nothing (also a migration's other steps, and the source side)

@@ -7,6 +7,9 @@
 #   rtpg_ao SD     the target port group (1 = blade a, 2 = blade b) a path reports AO
 #   tpg_of BLADE   the group id of blade a or b
 #   writes_of SD   the path's completed writes
+#   hv_vm1_shared IQN POOL SIZE   sanlock, LIO and tcmu-runner on this blade, then one
+#                  shared pool POOL with volume vm1 (SIZE, owner a, VM guest1) exported
+#                  as LUN 0 of IQN by both blades (vlun-config apply; b after a)
 hv_multipath_conf() {
 	cat >/etc/multipath.conf <<'M'
 defaults {
@@ -88,3 +91,23 @@ rtpg_ao() {
 }
 
 writes_of() { local a b c d w; read -r a b c d w _ </sys/block/$1/stat; echo $w; }
+
+hv_vm1_shared() {
+	local rc=0
+	check "wdmd and sanlock (-w 1) started" blade_start_sanlock || return 1
+	check "LIO and tcmu-runner started" vm_start_target || return 1
+	if [ $VLUN_BLADE = a ]; then
+		blade_conf $CONF $1 $2 "[volume vm1]
+pool = $2
+size = $3" $'[export vm1]\nvolume = vm1\nlun = 0\nowner = a\nvm = guest1'
+		$VC apply --blade a $CONF >/tmp/apply.out 2>&1 || rc=$?
+		check "blade a: apply creates the shared pool and exports vm1" test $rc = 0
+		peer_put created 1
+	else
+		peer_get created 180 >/dev/null
+		$VC apply --blade b $CONF >/tmp/apply.out 2>&1 || rc=$?
+		check "blade b: apply joins the pool and exports vm1" test $rc = 0
+	fi
+	[ $rc = 0 ] || cat /tmp/apply.out
+	return $rc
+}

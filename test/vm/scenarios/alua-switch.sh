@@ -21,19 +21,7 @@ CONF=$VLUN_SHARED/vlun.conf
 export VLUN_CONF=$CONF
 msv() { local t=${EPOCHREALTIME/./}; MS=$((t / 1000)); } # msv: milliseconds into $MS, no fork
 
-check "wdmd and sanlock (-w 1) started" blade_start_sanlock
-check "LIO and tcmu-runner started" vm_start_target
-if [ $me = a ]; then
-	blade_conf $CONF $TIQN shp $'[volume vm1]\npool = shp\nsize = 128M' \
-		$'[export vm1]\nvolume = vm1\nlun = 0\nowner = a\nvm = guest1'
-	rc=0; $VC apply --blade a $CONF || rc=$?
-	check "blade a: apply creates the shared pool and exports vm1" test $rc = 0
-	peer_put created 1
-else
-	peer_get created 180 >/dev/null
-	rc=0; $VC apply --blade b $CONF || rc=$?
-	check "blade b: apply joins the pool and exports vm1" test $rc = 0
-fi
+hv_vm1_shared $TIQN shp 128M || exit 1
 barrier applied
 
 # the Pacemaker agent as Pacemaker runs it (one instance per blade, guest1's volumes)

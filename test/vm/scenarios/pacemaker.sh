@@ -20,19 +20,7 @@ export VLUN_HOST_ID=$VLUN_BLADE_ID
 CONF=$VLUN_SHARED/vlun.conf
 export VLUN_CONF=$CONF
 
-check "wdmd and sanlock (-w 1) started" blade_start_sanlock
-check "LIO and tcmu-runner started" vm_start_target
-if [ $me = a ]; then
-	blade_conf $CONF $TIQN pcp $'[volume vm1]\npool = pcp\nsize = 64M' \
-		$'[export vm1]\nvolume = vm1\nlun = 0\nowner = a\nvm = guest1'
-	rc=0; $VC apply --blade a $CONF >/tmp/apply.out 2>&1 || rc=$?
-	check "blade a: apply creates the shared pool and exports vm1" test $rc = 0
-	peer_put created 1
-else
-	peer_get created 180 >/dev/null
-	rc=0; $VC apply --blade b $CONF >/tmp/apply.out 2>&1 || rc=$?
-	check "blade b: apply joins the pool and exports vm1" test $rc = 0
-fi
+hv_vm1_shared $TIQN pcp 64M || exit 1
 
 # ---- corosync and pacemaker on both blades ----
 mkdir -p /etc/corosync /var/lib/pacemaker/cib /var/lib/pacemaker/pengine /var/log/pacemaker \
