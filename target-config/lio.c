@@ -1096,6 +1096,33 @@ static void show_tpg(struct lio *l, struct out *o, const char *t)
 	free_strs(ls, n);
 }
 
+int lio_pr_dir(struct lio *l, char *dir, size_t n, char *err, size_t errlen)
+{
+	char db[PATH_MAX];
+	dir[0] = 0;
+	int r = rd(l, "dbroot", db, sizeof(db));
+	if (r == -ENOENT && l->fake)
+		return 0; /* a test's plain tree without one */
+	if (r) {
+		fmt(err, errlen, "%s/dbroot: %s", l->root, strerror(-r));
+		return r;
+	}
+	if (db[0] != '/' || strstr(db, "/../")) {
+		fmt(err, errlen, "%s/dbroot: '%s' is not an absolute path", l->root, db);
+		return -EINVAL;
+	}
+	fmt(dir, n, "%s/pr", db);
+	if ((mkdir(db, 0755) && errno != EEXIST) || (mkdir(dir, 0700) && errno != EEXIST)) {
+		r = -errno;
+		fmt(err, errlen,
+		    "cannot create %s, where LIO keeps persistent reservations (without it every "
+		    "PR OUT REGISTER fails with NOT READY): %s",
+		    dir, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
 int lio_show(struct lio *l, FILE *f, bool json)
 {
 	struct out o = {f, json, {0}};

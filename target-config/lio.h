@@ -86,6 +86,11 @@ void lio_plan_print(const struct lio_plan *p, FILE *f, bool json_list);
 int lio_apply(struct lio *l, struct lio_plan *p, char *err, size_t errlen);
 
 /* The live state as JSON or text, secrets masked. */
+/* LIO keeps persistent-reservation state under <dbroot>/pr (configfs target/dbroot:
+ * /etc/target if it existed when target_core_mod loaded, else /var/target) and fails every
+ * PR OUT REGISTER with NOT READY while that directory is missing: create it (dir = its
+ * path, "" for a test tree without dbroot).  0 or -errno with err set. */
+int lio_pr_dir(struct lio *l, char *dir, size_t n, char *err, size_t errlen);
 int lio_show(struct lio *l, FILE *f, bool json);
 
 #endif

@@ -2,6 +2,7 @@
 #include "glue.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcmu-abi.h"
@@ -258,6 +259,96 @@ int vlun_get_lba_status(const uint8_t *cdb, const struct iovec *iov, size_t iov_
 	return TCMU_STS_OK;
 }
 
+bool vlun_is_verify(const uint8_t *cdb)
+{
+	return cdb[0] == 0x2f || cdb[0] == 0xaf || cdb[0] == 0x8f;
+}
+
+/* The data-out bytes [at, at + n) into dst; how many there were. */
+static size_t iov_range(uint8_t *dst, const struct iovec *iov, size_t cnt, size_t at, size_t n)
+{
+	size_t done = 0;
+	for (size_t i = 0; i < cnt && done < n; i++) {
+		size_t l = iov[i].iov_len;
+		if (at >= l) {
+			at -= l;
+			continue;
+		}
+		size_t t = l - at < n - done ? l - at : n - done;
+		memcpy(dst + done, (const uint8_t *)iov[i].iov_base + at, t);
+		done += t;
+		at = 0;
+	}
+	return done;
+}
+
+#define VERIFY_CHUNK (256u << 10)
+
+int vlun_verify(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt, uint32_t bs,
+		uint64_t nr_blocks, uint32_t max_blocks, vlun_read_fn read, void *ctx,
+		uint8_t *sbuf, int *read_err)
+{
+	uint64_t lba, n;
+	*read_err = 0;
+	switch (cdb[0]) {
+	case 0x2f: lba = get_be(cdb + 2, 4); n = get_be(cdb + 7, 2); break;  /* VERIFY(10) */
+	case 0xaf: lba = get_be(cdb + 2, 4); n = get_be(cdb + 6, 4); break;  /* VERIFY(12) */
+	case 0x8f: lba = get_be(cdb + 2, 8); n = get_be(cdb + 10, 4); break; /* VERIFY(16) */
+	default: return TCMU_STS_NOT_HANDLED;
+	}
+	unsigned bytchk = (cdb[1] >> 1) & 3;
+	if (cdb[1] & 0xe0 || bytchk == 2) /* VRPROTECT (no protection information here), 10b */
+		return sense(sbuf, 0x05, 0x24, 0x00);
+	uint64_t end;
+	if (__builtin_add_overflow(lba, n, &end) || end > nr_blocks || lba > nr_blocks)
+		return sense(sbuf, 0x05, 0x21, 0x00); /* LBA OUT OF RANGE */
+	if (bytchk == 0 || n == 0)
+		return TCMU_STS_OK; /* the medium: nothing here can be unreadable but an I/O error,
+				     * which the reads of the LUN report as they happen */
+	/* 11b reads the whole range for one block sent: as long as a transfer may be */
+	if (bytchk == 3 && max_blocks && n > max_blocks)
+		return sense(sbuf, 0x05, 0x24, 0x00);
+	uint64_t total = n * bs, sent = 0; /* (n < 2^32, bs <= 2^16) */
+	for (size_t i = 0; i < iov_cnt; i++)
+		sent += iov[i].iov_len;
+	if (sent < (bytchk == 1 ? total : bs))
+		return sense(sbuf, 0x05, 0x1a, 0x00); /* PARAMETER LIST LENGTH ERROR */
+	size_t chunk = total < VERIFY_CHUNK ? (size_t)total : VERIFY_CHUNK / bs * bs;
+	/* (aligned: a shared pool reads with O_DIRECT) */
+	uint8_t *disk = aligned_alloc(4096, (chunk + 4095) & ~(size_t)4095), *want = malloc(chunk);
+	int sts = TCMU_STS_OK;
+	if (!disk || !want) {
+		sts = TCMU_STS_BUSY;
+		goto out;
+	}
+	if (bytchk == 3) /* the one block, repeated over the chunk */
+		for (size_t k = 0; k < chunk; k += bs)
+			iov_range(want + k, iov, iov_cnt, 0, bs);
+	for (uint64_t done = 0; done < total; done += chunk) {
+		size_t len = total - done < chunk ? (size_t)(total - done) : chunk;
+		int r = read(ctx, disk, len, lba * bs + done);
+		if (r) {
+			*read_err = r;
+			sts = vlun_status(r, false, sbuf);
+			goto out;
+		}
+		if (bytchk == 1)
+			iov_range(want, iov, iov_cnt, (size_t)done, len);
+		if (memcmp(disk, want, len)) {
+			size_t k = 0;
+			while (disk[k] == want[k])
+				k++;
+			/* the offset of the first byte that differs, in the range verified */
+			sts = vlun_miscompare(sbuf, (uint32_t)(done + k));
+			goto out;
+		}
+	}
+out:
+	free(disk);
+	free(want);
+	return sts;
+}
+
 int vlun_handle_cdb(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt, bool wce,
 		    uint8_t *sbuf)
 {
@@ -278,7 +369,6 @@ int vlun_handle_cdb(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt,
 		return protect_check(cdb, sbuf);
 	case 0x28: case 0xa8: case 0x88: /* READ 10/12/16 */
 	case 0x2a: case 0xaa: case 0x8a: /* WRITE 10/12/16 */
-	case 0x2f: case 0xaf: case 0x8f: /* VERIFY 10/12/16 */
 	case 0x2e: case 0xae: case 0x8e: /* WRITE AND VERIFY 10/12/16 */
 	case 0x89:                       /* COMPARE AND WRITE */
 		return protect_check(cdb, sbuf);

@@ -55,6 +55,18 @@ typedef int (*vlun_status_fn)(void *ctx, uint64_t off, uint64_t len, bool *mappe
 int vlun_get_lba_status(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt,
 			uint32_t block_size, uint64_t nr_blocks, vlun_status_fn status, void *ctx,
 			uint8_t *sense);
+/* VERIFY 10/12/16 (SBC-4 5.33-5.35): BYTCHK 00b checks the range; 01b compares the
+ * data-out blocks with the medium and 11b every block of the range with the one block
+ * sent, MISCOMPARE (0e/1d/00, INFORMATION = the offset of the first byte that differs)
+ * when they differ; 10b and VRPROTECT are refused (INVALID FIELD IN CDB), as is a
+ * BYTCHK 11b range longer than max_blocks (the LUN's maximum transfer; 0 no limit).
+ * read(ctx, buf, len, byte offset) reads the volume; a read's error is returned in
+ * *read_err (0 if none) besides its status.  Not a VERIFY: NOT_HANDLED. */
+typedef int (*vlun_read_fn)(void *ctx, void *buf, size_t len, uint64_t off);
+bool vlun_is_verify(const uint8_t *cdb);
+int vlun_verify(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt, uint32_t block_size,
+		uint64_t nr_blocks, uint32_t max_blocks, vlun_read_fn read, void *ctx,
+		uint8_t *sense, int *read_err);
 int vlun_handle_cdb(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt, bool wce,
 		    uint8_t *sense);
 

@@ -745,12 +745,24 @@ static int fast_rw(struct tcmu_device *dev, struct vdev *v, struct tcmulib_cmd *
 	return status_dev(dev, lc->sense_buf, r, rw->write);
 }
 
+static int verify_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	return vl_vol_read(ctx, buf, len, off);
+}
+
 static int handle_cmd(struct tcmu_device *dev, struct vdev *v, struct tcmulib_cmd *lc)
 {
 	if (lc->cdb[0] == 0x9e && (lc->cdb[1] & 0x1f) == 0x12) /* GET LBA STATUS */
 		return vlun_get_lba_status(lc->cdb, lc->iovec, lc->iov_cnt, v->block_size,
 					   tcmu_dev_get_num_lbas(dev), block_status,
 					   v->vol, lc->sense_buf);
+	if (vlun_is_verify(lc->cdb)) { /* nobody else answers VERIFY */
+		int rerr;
+		int sts = vlun_verify(lc->cdb, lc->iovec, lc->iov_cnt, v->block_size,
+				      tcmu_dev_get_num_lbas(dev), tcmu_dev_get_max_xfer_len(dev),
+				      verify_read, v->vol, lc->sense_buf, &rerr);
+		return rerr ? status_dev(dev, lc->sense_buf, rerr, false) : sts;
+	}
 	int sts = vlun_handle_cdb(lc->cdb, lc->iovec, lc->iov_cnt, v->wce, lc->sense_buf);
 	struct vlun_rw rw;
 	if (sts == TCMU_STS_NOT_HANDLED && atomic_load_explicit(&fast_path, memory_order_relaxed) &&

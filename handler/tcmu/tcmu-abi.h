@@ -125,6 +125,8 @@ void tcmur_cmd_complete(struct tcmu_device *dev, void *tcmur_cmd, int sts);
 char *tcmu_dev_get_cfgstring(struct tcmu_device *dev);
 uint32_t tcmu_dev_get_block_size(struct tcmu_device *dev);
 uint64_t tcmu_dev_get_num_lbas(struct tcmu_device *dev);
+/* the LUN's maximum transfer in blocks (configfs hw_max_sectors) */
+uint32_t tcmu_dev_get_max_xfer_len(struct tcmu_device *dev);
 void tcmu_dev_set_write_cache_enabled(struct tcmu_device *dev, bool enabled);
 void tcmu_dev_set_max_unmap_len(struct tcmu_device *dev, uint32_t len);
 void tcmu_dev_set_opt_unmap_gran(struct tcmu_device *dev, uint32_t len, bool split);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Fuzz target: the handler's cfgstring parser (any local user can send one
- * over D-Bus) and its CDB pre-checks.  Parsed names must be valid names. */
+ * over D-Bus), its CDB pre-checks and VERIFY (an initiator's CDB and data-out).
+ * Parsed names must be valid names; VERIFY reads only inside the volume. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,16 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv) { return 0; }
+
+/* a volume of 64 blocks of 512 bytes, all zero */
+static int zero_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	(void)ctx;
+	if (off % 512 || len % 512 || off + len > 64 * 512)
+		abort();
+	memset(buf, 0, len);
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -34,6 +45,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct iovec iov = {out, (size_t)(data[15] % 64)};
 		int r = vlun_handle_cdb(cdb, &iov, 1, data[14] & 1, sense);
 		if (r != TCMU_STS_OK && r != TCMU_STS_NOT_HANDLED && r != TCMU_STS_PASSTHROUGH_ERR)
+			abort();
+		static const uint8_t ops[4] = {0x2f, 0xaf, 0x8f, 0x00};
+		cdb[0] = ops[data[13] & 3];
+		struct iovec dout = {(void *)(data + 16), size - 16};
+		int rerr = 1;
+		r = vlun_verify(cdb, &dout, 1, 512, 64, data[12] % 8, zero_read, NULL, sense, &rerr);
+		if ((r != TCMU_STS_OK && r != TCMU_STS_NOT_HANDLED && r != TCMU_STS_PASSTHROUGH_ERR &&
+		     r != TCMU_STS_BUSY) || rerr)
 			abort();
 	}
 	return 0;

@@ -207,6 +207,75 @@ static void read_write_cdbs_give_lba_length_and_fua(void)
 	}
 }
 
+/* a volume of 1024 blocks of 512 bytes: block b holds the byte b & 0xff everywhere */
+#define VBS 512u
+#define VNB 1024u
+static int reads, read_fail;
+static int fake_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	(void)ctx;
+	reads++;
+	if (read_fail)
+		return read_fail;
+	CHECK(off % VBS == 0 && len % VBS == 0 && off + len <= (uint64_t)VBS * VNB);
+	for (size_t k = 0; k < len; k += VBS)
+		memset((uint8_t *)buf + k, (int)(((off + k) / VBS) & 0xff), VBS);
+	return 0;
+}
+static uint32_t info(const uint8_t *s) { return (uint32_t)s[3] << 24 | s[4] << 16 | s[5] << 8 | s[6]; }
+
+static void verify_checks_compares_and_refuses(void)
+{
+	uint8_t s[96], *data = malloc(VBS * 600);
+	int rerr;
+	CHECK(data);
+	/* VERIFY(10) LBA lba, n blocks, BYTCHK b */
+#define V10(b, lba, n) ((uint8_t[10]){0x2f, (uint8_t)((b) << 1), 0, 0, (uint8_t)((lba) >> 8), (uint8_t)(lba), 0, (uint8_t)((n) >> 8), (uint8_t)(n), 0})
+#define RUN(cdb, iov, cnt, max) vlun_verify(cdb, iov, cnt, VBS, VNB, max, fake_read, NULL, s, &rerr)
+	uint8_t tur[6] = {0};
+	CHECK(!vlun_is_verify(tur) && RUN(tur, NULL, 0, 0) == TCMU_STS_NOT_HANDLED);
+	CHECK(vlun_is_verify(V10(0, 0, 1)));
+	/* BYTCHK 00b: the range only, nothing read */
+	reads = 0;
+	CHECK(RUN(V10(0, 10, 20), NULL, 0, 0) == TCMU_STS_OK && reads == 0 && rerr == 0);
+	CHECK(RUN(V10(0, 0, 0), NULL, 0, 0) == TCMU_STS_OK);
+	CHECK(RUN(V10(0, VNB, 0), NULL, 0, 0) == TCMU_STS_OK);
+	CHECK(RUN(V10(0, VNB + 1, 0), NULL, 0, 0) == TCMU_STS_PASSTHROUGH_ERR && s[2] == 5 && s[12] == 0x21);
+	CHECK(RUN(V10(0, VNB - 1, 2), NULL, 0, 0) == TCMU_STS_PASSTHROUGH_ERR && s[12] == 0x21);
+	uint8_t v16[16] = {0x8f, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 2, 0, 0};
+	CHECK(RUN(v16, NULL, 0, 0) == TCMU_STS_PASSTHROUGH_ERR && s[12] == 0x21); /* wraps */
+	/* VRPROTECT (no protection information) and BYTCHK 10b: INVALID FIELD IN CDB */
+	uint8_t vp[10] = {0x2f, 0x20, 0, 0, 0, 0, 0, 0, 1, 0};
+	CHECK(RUN(vp, NULL, 0, 0) == TCMU_STS_PASSTHROUGH_ERR && s[2] == 5 && s[12] == 0x24);
+	CHECK(RUN(V10(2, 0, 1), NULL, 0, 0) == TCMU_STS_PASSTHROUGH_ERR && s[12] == 0x24);
+	/* BYTCHK 01b: what was sent against the medium, over two iovecs */
+	for (uint32_t b = 0; b < 600; b++)
+		memset(data + b * VBS, (int)((100 + b) & 0xff), VBS);
+	struct iovec iov[2] = {{data, 1000}, {data + 1000, VBS * 600 - 1000}};
+	CHECK(RUN(V10(1, 100, 600), iov, 2, 0) == TCMU_STS_OK && rerr == 0);
+	data[VBS * 555 + 7] ^= 1; /* past the first 256 KiB chunk */
+	CHECK(RUN(V10(1, 100, 600), iov, 2, 0) == TCMU_STS_PASSTHROUGH_ERR);
+	CHECK(s[0] == 0xf0 && s[2] == 0x0e && s[12] == 0x1d && info(s) == VBS * 555 + 7);
+	data[VBS * 555 + 7] ^= 1;
+	struct iovec shorter = {data, VBS * 599};
+	CHECK(RUN(V10(1, 100, 600), &shorter, 1, 0) == TCMU_STS_PASSTHROUGH_ERR && s[12] == 0x1a);
+	/* BYTCHK 11b: every block of the range against the one sent */
+	memset(data, 7, VBS);
+	struct iovec one = {data, VBS};
+	CHECK(RUN(V10(3, 7, 1), &one, 1, 0) == TCMU_STS_OK);
+	CHECK(RUN(V10(3, 7, 2), &one, 1, 0) == TCMU_STS_PASSTHROUGH_ERR && s[2] == 0x0e && info(s) == VBS);
+	CHECK(RUN(V10(3, 7, 2), &one, 1, 1) == TCMU_STS_PASSTHROUGH_ERR && s[2] == 5 && s[12] == 0x24);
+	/* a read that fails: its error for the caller's translation */
+	read_fail = -ESTALE;
+	CHECK(RUN(V10(3, 7, 1), &one, 1, 0) == TCMU_STS_FENCED && rerr == -ESTALE);
+	read_fail = -EIO;
+	CHECK(RUN(V10(1, 100, 600), iov, 2, 0) == TCMU_STS_RD_ERR && rerr == -EIO);
+	read_fail = 0;
+	free(data);
+#undef V10
+#undef RUN
+}
+
 int main(void)
 {
 	get_lba_status_reports_runs();
@@ -216,6 +285,7 @@ int main(void)
 	iovecs_copy_out_up_to_what_they_hold();
 	fua_and_protection_bits_are_read_from_the_cdb();
 	mode_sense_advertises_dpofua_and_wce();
+	verify_checks_compares_and_refuses();
 	printf("glue: all checks passed\n");
 	return 0;
 }

@@ -4,10 +4,12 @@
  * created (the handler owns them after), a single-blade pool's on every apply; the
  * delays on every group.  (No storage: the planner gets the volumes' serials.) */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lio.h"
 #include "tconf.h"
@@ -172,6 +174,25 @@ int main(void)
 	s = find(&p, G("vl", "b") "/nonop_delay_msecs");
 	check(s && !strcmp(s->value, "0") && p.n == 2, "a changed delay is written back; nothing else");
 	lio_plan_free(&p);
+	/* LIO's persistent-reservation directory under its dbroot */
+	char pr[512], db[300], dbf[300];
+	struct stat st;
+	check(lio_pr_dir(&l, pr, sizeof(pr), err, sizeof(err)) == 0 && pr[0] == 0,
+	      "a plain tree without dbroot: nothing to create");
+	snprintf(db, sizeof(db), "%s/etc-target\n", dir);
+	snprintf(dbf, sizeof(dbf), "%s/dbroot", root);
+	write_file(dbf, db);
+	check(lio_pr_dir(&l, pr, sizeof(pr), err, sizeof(err)) == 0 && strstr(pr, "/etc-target/pr") &&
+	      !stat(pr, &st) && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700,
+	      "dbroot's pr/ is created (0700)");
+	check(lio_pr_dir(&l, pr, sizeof(pr), err, sizeof(err)) == 0, "and is kept when it exists");
+	write_file(dbf, "relative/dir\n");
+	check(lio_pr_dir(&l, pr, sizeof(pr), err, sizeof(err)) == -EINVAL && strstr(err, "absolute"),
+	      "a dbroot that is not an absolute path is refused");
+	write_file(dbf, "/proc/vlun-no-such-dir\n");
+	check(lio_pr_dir(&l, pr, sizeof(pr), err, sizeof(err)) < 0 && strstr(err, "persistent reservations"),
+	      "a pr/ that cannot be created: an error that says what it is for");
+	unlink(dbf);
 	lio_close(&l);
 	tconf_free(&c);
 	char cmd[300];

@@ -224,6 +224,12 @@ static int cmd_apply(const char *file)
 		       file, b->name, b->tpg, g.dry_run ? " (dry run: nothing changes)" : "");
 	if (!cli.quiet && !cli.json)
 		st_plan_print(&c, &sp, stdout);
+	/* LIO's persistent-reservation directory first: without it no initiator can register */
+	char prdir[4096];
+	if (!g.dry_run && (r = lio_pr_dir(&l, prdir, sizeof(prdir), err, sizeof(err)))) {
+		code = report(EXIT_FAILED, err);
+		goto out;
+	}
 	if (!g.dry_run && sp.n && (r = st_apply(&c, g.confdir, &sp, &e))) {
 		code = report(strstr(e.buf, "could not undo") ? EXIT_PARTIAL : EXIT_FAILED, e.buf);
 		goto out;

@@ -28,6 +28,9 @@ vm_start_target() {
 		dm_multipath dm_round_robin dm_service_time scsi_dh_alua 2>/dev/null
 	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
 	[ -d $CFG ] || { log "no LIO in this kernel"; return 1; }
+	# LIO keeps persistent reservations under its dbroot and fails PR OUT REGISTER without
+	# pr/ (vlun-config apply creates it; scenarios that build targets by hand need it too)
+	mkdir -p "$(cat $CFG/dbroot)/pr" || return 1
 	mkdir -p /run/dbus && dbus-daemon --system --fork || return 1
 	vm_start_runner
 }

@@ -10,6 +10,9 @@ $VLUNCTL -q vol create p/conf 64M
 user_backstore conf p/conf $size
 truncate -s $size /var/lib/vlun/fileio.img
 fileio_backstore fio0 /var/lib/vlun/fileio.img $size
+# a serial, as every real LUN has (without one three ExtendedCopy tests fail on fileio
+# for want of a designator, nothing to do with fileio)
+echo "vlun-conformance-fileio0" >$CFG/core/fileio_1/fio0/wwn/vpd_unit_serial
 iscsi_export 0 user_1/conf
 iscsi_export 1 fileio_1/fio0
 run_suite() { # run_suite LUN OUT : CUnit XML results into OUT
@@ -23,6 +26,11 @@ run_suite() { # run_suite LUN OUT : CUnit XML results into OUT
 t0=$(date +%s); run_suite 1 /tmp/fileio.txt; t1=$(date +%s); run_suite 0 /tmp/vlun.txt; t2=$(date +%s)
 figure "iscsi-test-cu: fileio $((t1 - t0)) s, vlun $((t2 - t1)) s"
 cp /tmp/fileio.txt $VLUN_OUT/fileio.xml; cp /tmp/vlun.txt $VLUN_OUT/vlun.xml
+# LIO writes a state file at every PR OUT REGISTER; without its directory the kernel logs
+# "filp_open(...) for APTPL metadata failed" and the command fails NOT READY
+prfail=$(dmesg | grep -c "for APTPL metadata failed" || true)
+figure "kernel log: PR state files LIO could not write: $prfail"
+check "LIO wrote every persistent-reservation state file ($(cat $CFG/dbroot)/pr)" test "$prfail" = 0
 # SUITE.TEST passed|FAILED from CUnit's XML
 results() {
 	awk '/<SUITE_NAME>/ { gsub(/.*<SUITE_NAME> *| *<\/SUITE_NAME>.*/, ""); suite = $0 }
