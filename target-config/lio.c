@@ -436,7 +436,13 @@ static void backstore(struct want *w, const struct tconf *c, const struct tconf_
 {
 	char bs[256], ctl[256], size[32], what[160], hs[32];
 	fmt(bs, sizeof(bs), "core/%s/%s", LIO_HBA, v->name);
-	fmt(ctl, sizeof(ctl), "dev_config=vlun/%s/%s,dev_size=%" PRIu64, v->pool, v->name, v->size);
+	/* commands of up to max_transfer_kb (hw_max_sectors counts the backstore's 512-byte
+	 * blocks) and a ring data area for LIO's default queue of 64 of them (8 MiB at least,
+	 * tcmu's default); both are creation parameters of a user backstore */
+	unsigned mdam = c->max_transfer_kb / 16 > 8 ? c->max_transfer_kb / 16 : 8;
+	fmt(ctl, sizeof(ctl),
+	    "dev_config=vlun/%s/%s,dev_size=%" PRIu64 ",hw_max_sectors=%u,max_data_area_mb=%u",
+	    v->pool, v->name, v->size, c->max_transfer_kb * 2, mdam);
 	fmt(size, sizeof(size), "%" PRIu64, v->size);
 	vl_format_size(v->size, hs, sizeof(hs));
 	fmt(what, sizeof(what), "backstore user:vlun %s (%s/%s, %s)", v->name, v->pool, v->name, hs);

@@ -479,7 +479,7 @@ static void parse_vlun(struct ctx *x)
 static void parse_target(struct ctx *x)
 {
 	static const char *const keys[] = {"iqn", "demo_mode", "nopin_timeout", "nopin_response_timeout",
-					   "nonowner_state", NULL};
+					   "nonowner_state", "max_transfer_kb", NULL};
 	check_keys(x, keys, "iqn\0");
 	const char *iqn = get(x, "iqn");
 	if (iqn && !tconf_iqn_valid(iqn))
@@ -493,6 +493,13 @@ static void parse_target(struct ctx *x)
 		x->c->nopin_timeout = (unsigned)n;
 	if (get_uint(x, "nopin_response_timeout", 3, 60, &n))
 		x->c->nopin_response_timeout = (unsigned)n;
+	if (get_uint(x, "max_transfer_kb", 64, 8192, &n)) {
+		if (n & (n - 1))
+			ERR(x, "max_transfer_kb",
+			    "[target] max_transfer_kb: %lu is not a power of two (64, 128, ... 8192)", n);
+		else
+			x->c->max_transfer_kb = (unsigned)n;
+	}
 	const char *ns = get(x, "nonowner_state");
 	if (ns && !strcmp(ns, "nonoptimized"))
 		x->c->nonowner_ano = true;
@@ -996,6 +1003,7 @@ int tconf_parse(const char *file, struct tconf *c, struct tconf_errs *e)
 	snprintf(c->file, sizeof(c->file), "%s", file);
 	c->nopin_timeout = 15;
 	c->nopin_response_timeout = 30;
+	c->max_transfer_kb = TCONF_MAX_TRANSFER_KB_DEFAULT;
 	char *text = NULL;
 	int r = read_text(file, &text, e);
 	if (r)

@@ -125,6 +125,10 @@ int main(void)
 	      "after the group id and the access type");
 	check(!find(&p, G("vs", "a") "/alua_access_state") && !find(&p, G("vs", "b") "/alua_access_state"),
 	      "shared pool: no separate state write");
+	const struct lio_action *bsa = find(&p, "core/" LIO_HBA "/vs");
+	check(bsa && cattr(bsa, "control") &&
+	      strstr(cattr(bsa, "control"), ",hw_max_sectors=2048,max_data_area_mb=64"),
+	      "backstores take 1 MiB commands (hw_max_sectors 2048) and a 64 MiB ring data area");
 	const struct lio_action *la = find(&p, G("vl", "a")), *lb = find(&p, G("vl", "b"));
 	check(la && !cattr(la, "alua_access_state") && lb && !cattr(lb, "alua_access_state") &&
 	      find(&p, G("vl", "a") "/alua_access_state") && find(&p, G("vl", "b") "/alua_access_state"),

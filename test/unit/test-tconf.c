@@ -93,6 +93,8 @@ static const struct tcase cases[] = {
 	 "[blade a]\ntpg = 1\nportals = 127.0.0.1:3260\n" POOL HOST EXPORT, "demo_mode = yes gives every initiator", 16},
 	{"bad boolean", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\ndemo_mode = maybe\n", "not yes or no", 5},
 	{"nopin out of range", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\nnopin_timeout = 1\n", "from 3 to 60", 5},
+	{"max_transfer_kb not a power of two", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\nmax_transfer_kb = 1000\n", "not a power of two", 5},
+	{"max_transfer_kb out of range", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\nmax_transfer_kb = 32\n", "from 64 to 8192", 5},
 	{"nonowner_state unknown", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\nnonowner_state = optimized\n", "is not standby or nonoptimized", 5},
 	{"no blade", "[vlun]\nversion = 1\n[target]\niqn = iqn.2026-11.org.example:t\n", "no [blade NAME] section", 0},
 	{"empty list", HEAD "[pool p]\nmembers = ,\n", "empty list", 9},
