@@ -89,7 +89,7 @@ B=$T/cfs/target/core/user_100
 d=$(for g in $B/vm*-disk/alua/blade-*; do echo $(cat $g/nonop_delay_msecs) $(cat $g/trans_delay_msecs) $(cat $g/implicit_trans_secs); done | sort -u)
 [ "$(ls -d $B/vm*-disk/alua/blade-* | wc -l)" = 4 ] && [ "$d" = "0 0 10" ] && ok "every group: nonop_delay_msecs 0, trans_delay_msecs 0, implicit_trans_secs 10" || bad "ALUA delays: $d"
 [ "$(cat $I/tpgt_2/lun/lun_0/alua_tg_pt_gp)" = blade-b ] && ok "each TPG's LUN is in its blade's group" || bad "LUN group"
-grep -q "^dev_config=vlun/pool0/vm1-disk,dev_size=42949672960$" $B/vm1-disk/control && ok "backstore control string" || bad "control: $(cat $B/vm1-disk/control)"
+grep -q "^dev_config=vlun/pool0/vm1-disk,dev_size=42949672960,hw_max_sectors=2048,max_data_area_mb=64$" $B/vm1-disk/control && ok "backstore control string" || bad "control: $(cat $B/vm1-disk/control)"
 [ -n "$(cat $B/vm1-disk/wwn/vpd_unit_serial)" ] && ok "vpd_unit_serial set" || bad "no serial"
 [ "$(cat $I/tpgt_1/acls/iqn.1993-08.org.debian:01:hv1/auth/password_mutual)" = change-me-target-secret ] && ok "mutual CHAP written" || bad "CHAP"
 expect "apply again" 0 vc apply --blade blade-a $T/vlun.conf
