@@ -349,6 +349,106 @@ out:
 	return sts;
 }
 
+/* The data-out bytes [at, at + n) from src. */
+static void iov_put(const struct iovec *iov, size_t cnt, size_t at, const uint8_t *src, size_t n)
+{
+	for (size_t i = 0; i < cnt && n; i++) {
+		size_t l = iov[i].iov_len;
+		if (at >= l) {
+			at -= l;
+			continue;
+		}
+		size_t t = l - at < n ? l - at : n;
+		memcpy((uint8_t *)iov[i].iov_base + at, src, t);
+		src += t;
+		n -= t;
+		at = 0;
+	}
+}
+
+void vlun_naa_from_serial(const char *serial, uint8_t naa[16])
+{
+	/* NAA 6 (IEEE registered extended), LIO's company id 00-14-05, then the serial's hex
+	 * digits from the low nibble of byte 3 on (what LIO puts in VPD page 0x83) */
+	memset(naa, 0, 16);
+	naa[0] = 0x60;
+	naa[1] = 0x01;
+	naa[2] = 0x40;
+	naa[3] = 0x50;
+	unsigned nib = 7; /* the next nibble: byte nib / 2, high half when nib is even */
+	for (const char *p = serial; *p && nib < 32; p++) {
+		int v = *p >= '0' && *p <= '9' ? *p - '0'
+		      : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
+		      : *p >= 'A' && *p <= 'F' ? *p - 'A' + 10 : -1;
+		if (v < 0)
+			continue;
+		naa[nib / 2] |= (uint8_t)(nib % 2 ? v : v << 4);
+		nib++;
+	}
+}
+
+#define XCOPY_TD_LEN 32   /* a target descriptor */
+#define XCOPY_B2B_LEN 28  /* a block -> block segment descriptor */
+#define XCOPY_LISTS_MAX 1024
+
+/* COPY ABORTED, COPY TARGET DEVICE NOT REACHABLE (what LIO answers for a copy it cannot do) */
+static int copy_aborted(uint8_t *sbuf) { return sense(sbuf, 0x0a, 0x0d, 0x02); }
+
+int vlun_xcopy_check(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt,
+		     const uint8_t naa[16], uint64_t nr_blocks, uint8_t *sbuf)
+{
+	if (cdb[0] != 0x83 || (cdb[1] & 0x1f) != 0) /* EXTENDED COPY (LID1) */
+		return TCMU_STS_NOT_HANDLED;
+	uint8_t p[16 + XCOPY_LISTS_MAX];
+	uint64_t len = get_be(cdb + 10, 4);
+	size_t got = iov_range(p, iov, iov_cnt, 0, len < sizeof(p) ? (size_t)len : sizeof(p));
+	if (len < 16 || got < 16)
+		return TCMU_STS_NOT_HANDLED; /* the runner's own length checks answer it */
+	unsigned usage = (p[1] >> 3) & 3;
+	if (usage == 1 || (usage == 3 && p[0] != 0)) /* reserved; 11b takes list identifier 0 */
+		return sense(sbuf, 0x05, 0x26, 0x00);   /* INVALID FIELD IN PARAMETER LIST */
+	uint32_t tdl = (uint32_t)get_be(p + 2, 2), sdl = (uint32_t)get_be(p + 8, 4);
+	/* lengths the runner checks (and answers) itself: leave them to it */
+	if (tdl % XCOPY_TD_LEN || sdl < 8 || tdl + (uint64_t)sdl > XCOPY_LISTS_MAX ||
+	    got < 16 + tdl + (uint64_t)sdl)
+		goto runner;
+	uint32_t ntd = tdl / XCOPY_TD_LEN;
+	for (uint32_t i = 0; i < ntd; i++) {
+		const uint8_t *d = p + 16 + i * XCOPY_TD_LEN;
+		if (d[0] != 0xe4) /* only identification descriptors */
+			return sense(sbuf, 0x05, 0x26, 0x07); /* UNSUPPORTED TARGET DESCRIPTOR TYPE CODE */
+		if (d[1] >> 6) /* LU ID TYPE: only 00b (the designator names the LU) */
+			return sense(sbuf, 0x05, 0x26, 0x00);
+	}
+	const uint8_t *sd = p + 16 + tdl;
+	if (sd[0] != 0x02) /* only block -> block */
+		return sense(sbuf, 0x05, 0x26, 0x09); /* UNSUPPORTED SEGMENT DESCRIPTOR TYPE CODE */
+	if (sdl < XCOPY_B2B_LEN || get_be(sd + 2, 2) != XCOPY_B2B_LEN - 4)
+		goto runner;
+	uint32_t idx[2] = {(uint32_t)get_be(sd + 4, 2), (uint32_t)get_be(sd + 6, 2)};
+	uint64_t n = get_be(sd + 10, 2), lba[2] = {get_be(sd + 12, 8), get_be(sd + 20, 8)};
+	for (int k = 0; k < 2; k++) {
+		if (idx[k] >= ntd)
+			return copy_aborted(sbuf); /* names no target descriptor */
+		const uint8_t *d = p + 16 + idx[k] * XCOPY_TD_LEN;
+		if (d[1] & 0x20)
+			return copy_aborted(sbuf); /* NUL: no device to copy from or to */
+		uint64_t end;
+		if (d[7] == 16 && !memcmp(d + 8, naa, 16) &&
+		    (__builtin_add_overflow(lba[k], n, &end) || end > nr_blocks))
+			return copy_aborted(sbuf); /* this LUN, beyond its end */
+	}
+runner:
+	if (usage == 0 || usage == 2) {
+		/* 00b, 10b: the copy completes before the command does, so there is no status
+		 * to hold for the list identifier; as 11b (identifier 0) the runner takes it */
+		p[0] = 0;
+		p[1] |= 3 << 3;
+		iov_put(iov, iov_cnt, 0, p, 2);
+	}
+	return TCMU_STS_NOT_HANDLED;
+}
+
 int vlun_handle_cdb(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt, bool wce,
 		    uint8_t *sbuf)
 {

@@ -67,6 +67,21 @@ bool vlun_is_verify(const uint8_t *cdb);
 int vlun_verify(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt, uint32_t block_size,
 		uint64_t nr_blocks, uint32_t max_blocks, vlun_read_fn read, void *ctx,
 		uint8_t *sense, int *read_err);
+/* The NAA designator LIO gives a LUN whose vpd_unit_serial is serial (VPD page 0x83). */
+void vlun_naa_from_serial(const char *serial, uint8_t naa[16]);
+/* EXTENDED COPY (LID1), checked before tcmu-runner's emulation (SPC-4 6.4), which takes
+ * only LIST ID USAGE 11b with LIST IDENTIFIER 0, one block -> block segment and two
+ * target descriptors, and answers some errors with the wrong code: LIST ID USAGE 01b
+ * (reserved) or 11b with another identifier, LU ID TYPE other than 00b: INVALID FIELD IN
+ * PARAMETER LIST; a target descriptor other than identification (E4h): UNSUPPORTED
+ * TARGET DESCRIPTOR TYPE CODE; a segment other than block -> block (02h): UNSUPPORTED
+ * SEGMENT DESCRIPTOR TYPE CODE; a segment naming no target descriptor, a NUL one, or a
+ * range beyond the end of this LUN (naa, nr_blocks): COPY ABORTED, COPY TARGET DEVICE
+ * NOT REACHABLE.  Anything else goes to the runner (NOT_HANDLED), LIST ID USAGE 00b and
+ * 10b rewritten in the data-out to 11b with identifier 0 (the copy ends with the
+ * command: there is no status to hold). */
+int vlun_xcopy_check(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt,
+		     const uint8_t naa[16], uint64_t nr_blocks, uint8_t *sense);
 int vlun_handle_cdb(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt, bool wce,
 		    uint8_t *sense);
 

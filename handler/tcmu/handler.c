@@ -44,6 +44,7 @@ struct vdev {
 	uint32_t block_size;
 	bool wce;                  /* write cache enabled: else every write is FUA */
 	bool shared;               /* a shared pool's volume (O_DIRECT) */
+	uint8_t naa[16];           /* the LUN's NAA designator, from the volume's serial */
 	pthread_rwlock_t caw_lock; /* COMPARE AND WRITE excludes writes */
 	atomic_uint busy;          /* READs/WRITEs running in the runner's workers */
 	_Atomic uint64_t deep_ns;  /* when the workers last ran two of them at once */
@@ -393,6 +394,9 @@ static int vlun_open(struct tcmu_device *dev, bool reopen)
 		goto fail;
 	}
 	v->slot = vl_vol_slot(v->vol);
+	struct vl_vol_info vi;
+	if (!vl_vol_info(v->pref->pool, v->cfg.volume, &vi))
+		vlun_naa_from_serial(vi.serial, v->naa); /* (else zeros: names no LUN) */
 	v->block_size = tcmu_dev_get_block_size(dev);
 	uint64_t lun = tcmu_dev_get_num_lbas(dev) * v->block_size;
 	uint64_t vsize = vl_vol_size(v->vol);
@@ -756,6 +760,9 @@ static int handle_cmd(struct tcmu_device *dev, struct vdev *v, struct tcmulib_cm
 		return vlun_get_lba_status(lc->cdb, lc->iovec, lc->iov_cnt, v->block_size,
 					   tcmu_dev_get_num_lbas(dev), block_status,
 					   v->vol, lc->sense_buf);
+	if (lc->cdb[0] == 0x83) /* EXTENDED COPY: checked here, copied by the runner */
+		return vlun_xcopy_check(lc->cdb, lc->iovec, lc->iov_cnt, v->naa,
+					tcmu_dev_get_num_lbas(dev), lc->sense_buf);
 	if (vlun_is_verify(lc->cdb)) { /* nobody else answers VERIFY */
 		int rerr;
 		int sts = vlun_verify(lc->cdb, lc->iovec, lc->iov_cnt, v->block_size,

@@ -3,6 +3,7 @@
  * over D-Bus), its CDB pre-checks and VERIFY (an initiator's CDB and data-out).
  * Parsed names must be valid names; VERIFY reads only inside the volume. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,13 +47,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int r = vlun_handle_cdb(cdb, &iov, 1, data[14] & 1, sense);
 		if (r != TCMU_STS_OK && r != TCMU_STS_NOT_HANDLED && r != TCMU_STS_PASSTHROUGH_ERR)
 			abort();
-		static const uint8_t ops[4] = {0x2f, 0xaf, 0x8f, 0x00};
+		static const uint8_t ops[4] = {0x2f, 0xaf, 0x8f, 0x83};
 		cdb[0] = ops[data[13] & 3];
-		struct iovec dout = {(void *)(data + 16), size - 16};
+		/* a writable copy: EXTENDED COPY's check may rewrite its header */
+		uint8_t *rest = malloc(size - 16 + 1);
+		if (!rest)
+			return 0;
+		memcpy(rest, data + 16, size - 16);
+		rest[size - 16] = 0;
+		struct iovec dout = {rest, size - 16};
 		int rerr = 1;
 		r = vlun_verify(cdb, &dout, 1, 512, 64, data[12] % 8, zero_read, NULL, sense, &rerr);
 		if ((r != TCMU_STS_OK && r != TCMU_STS_NOT_HANDLED && r != TCMU_STS_PASSTHROUGH_ERR &&
 		     r != TCMU_STS_BUSY) || rerr)
+			abort();
+		/* EXTENDED COPY's checks over the same bytes as its parameter list */
+		uint8_t naa[16];
+		char serial[33];
+		snprintf(serial, sizeof(serial), "%s", (const char *)rest);
+		vlun_naa_from_serial(serial, naa);
+		r = vlun_xcopy_check(cdb, &dout, 1, naa, 64, sense);
+		free(rest);
+		if (r != TCMU_STS_NOT_HANDLED && r != TCMU_STS_PASSTHROUGH_ERR)
 			abort();
 	}
 	return 0;

@@ -276,6 +276,92 @@ static void verify_checks_compares_and_refuses(void)
 #undef RUN
 }
 
+static void naa_is_lios_designator(void)
+{
+	uint8_t naa[16];
+	vlun_naa_from_serial("0123456789abcdef0123456789abcdef", naa);
+	static const uint8_t want[16] = {0x60, 0x01, 0x40, 0x50, 0x12, 0x34, 0x56, 0x78,
+					 0x9a, 0xbc, 0xde, 0xf0, 0x12, 0x34, 0x56, 0x78};
+	CHECK(!memcmp(naa, want, 16));
+	vlun_naa_from_serial("01-23", naa); /* non-hex characters are skipped */
+	CHECK(naa[3] == 0x50 && naa[4] == 0x12 && naa[5] == 0x30 && naa[6] == 0);
+}
+
+/* an EXTENDED COPY parameter list: header, one identification target descriptor naming
+ * the LUN with designator naa, one block -> block segment copying n blocks */
+static void xcopy_list(uint8_t *p, const uint8_t naa[16], unsigned usage, uint8_t id,
+		       uint16_t stdi, uint16_t dtdi, uint16_t n, uint64_t src, uint64_t dst)
+{
+	memset(p, 0, 76);
+	p[0] = id;
+	p[1] = (uint8_t)(usage << 3);
+	p[3] = 32;  /* TARGET DESCRIPTOR LIST LENGTH */
+	p[11] = 28; /* SEGMENT DESCRIPTOR LIST LENGTH */
+	uint8_t *d = p + 16;
+	d[0] = 0xe4;
+	d[4] = 0x01; /* binary */
+	d[5] = 0x03; /* NAA */
+	d[7] = 16;
+	memcpy(d + 8, naa, 16);
+	uint8_t *g = p + 48;
+	g[0] = 0x02;
+	g[3] = 0x18;
+	g[4] = (uint8_t)(stdi >> 8), g[5] = (uint8_t)stdi;
+	g[6] = (uint8_t)(dtdi >> 8), g[7] = (uint8_t)dtdi;
+	g[10] = (uint8_t)(n >> 8), g[11] = (uint8_t)n;
+	for (int k = 0; k < 8; k++) {
+		g[12 + k] = (uint8_t)(src >> (56 - 8 * k));
+		g[20 + k] = (uint8_t)(dst >> (56 - 8 * k));
+	}
+}
+
+static void xcopy_is_checked_before_the_runner(void)
+{
+	uint8_t naa[16], other[16], p[76], s[96];
+	vlun_naa_from_serial("00112233445566778899aabbccddeeff", naa);
+	vlun_naa_from_serial("ffeeddccbbaa99887766554433221100", other);
+	uint8_t cdb[16] = {0x83, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 76, 0, 0};
+	struct iovec iov[2] = {{p, 10}, {p + 10, 66}}; /* the header split over two iovecs */
+#define XC(...) (xcopy_list(p, __VA_ARGS__), vlun_xcopy_check(cdb, iov, 2, naa, 100, s))
+#define SENSE(k, a, q) (s[2] == (k) && s[12] == (a) && s[13] == (q))
+	/* a good copy with a held list identifier: left to the runner, as 11b with id 0 */
+	CHECK(XC(naa, 0, 1, 0, 0, 10, 0, 50) == TCMU_STS_NOT_HANDLED && p[0] == 0 && (p[1] & 0x18) == 0x18);
+	CHECK(XC(naa, 2, 7, 0, 0, 10, 0, 50) == TCMU_STS_NOT_HANDLED && p[0] == 0 && (p[1] & 0x18) == 0x18);
+	CHECK(XC(naa, 3, 0, 0, 0, 10, 0, 50) == TCMU_STS_NOT_HANDLED);
+	/* list identifiers: 01b reserved, 11b only with 0 */
+	CHECK(XC(naa, 1, 0, 0, 0, 10, 0, 50) == TCMU_STS_PASSTHROUGH_ERR && SENSE(5, 0x26, 0));
+	CHECK(XC(naa, 3, 5, 0, 0, 10, 0, 50) == TCMU_STS_PASSTHROUGH_ERR && SENSE(5, 0x26, 0));
+	/* descriptor types, LU ID TYPE */
+	xcopy_list(p, naa, 0, 1, 0, 0, 10, 0, 50);
+	p[16] = 0xe0;
+	CHECK(vlun_xcopy_check(cdb, iov, 2, naa, 100, s) == TCMU_STS_PASSTHROUGH_ERR && SENSE(5, 0x26, 7));
+	xcopy_list(p, naa, 0, 1, 0, 0, 10, 0, 50);
+	p[17] = 0x80;
+	CHECK(vlun_xcopy_check(cdb, iov, 2, naa, 100, s) == TCMU_STS_PASSTHROUGH_ERR && SENSE(5, 0x26, 0));
+	xcopy_list(p, naa, 0, 1, 0, 0, 10, 0, 50);
+	p[48] = 0x09; /* stream -> stream */
+	CHECK(vlun_xcopy_check(cdb, iov, 2, naa, 100, s) == TCMU_STS_PASSTHROUGH_ERR && SENSE(5, 0x26, 9));
+	/* segments the copy manager cannot do: COPY ABORTED, nothing rewritten */
+	CHECK(XC(naa, 0, 1, 0, 1, 10, 0, 50) == TCMU_STS_PASSTHROUGH_ERR && SENSE(0x0a, 0x0d, 2) && p[0] == 1);
+	xcopy_list(p, naa, 0, 1, 0, 0, 10, 0, 50);
+	p[17] = 0x20; /* NUL */
+	CHECK(vlun_xcopy_check(cdb, iov, 2, naa, 100, s) == TCMU_STS_PASSTHROUGH_ERR && SENSE(0x0a, 0x0d, 2));
+	CHECK(XC(naa, 0, 1, 0, 0, 20, 0, 90) == TCMU_STS_PASSTHROUGH_ERR && SENSE(0x0a, 0x0d, 2));
+	CHECK(XC(naa, 0, 1, 0, 0, 20, 90, 0) == TCMU_STS_PASSTHROUGH_ERR && SENSE(0x0a, 0x0d, 2));
+	CHECK(XC(naa, 0, 1, 0, 0, 1, UINT64_MAX, 0) == TCMU_STS_PASSTHROUGH_ERR && SENSE(0x0a, 0x0d, 2));
+	CHECK(XC(naa, 0, 1, 0, 0, 10, 0, 90) == TCMU_STS_NOT_HANDLED); /* ends at the end */
+	/* another LUN's range is the runner's to check */
+	CHECK(XC(other, 0, 1, 0, 0, 20, 0, 90) == TCMU_STS_NOT_HANDLED);
+	/* lengths the runner checks itself, and other commands: untouched */
+	cdb[13] = 8;
+	CHECK(XC(naa, 0, 1, 0, 0, 10, 0, 50) == TCMU_STS_NOT_HANDLED && p[0] == 1);
+	cdb[13] = 76;
+	cdb[0] = 0x84;
+	CHECK(XC(naa, 0, 1, 0, 0, 10, 0, 50) == TCMU_STS_NOT_HANDLED && p[0] == 1);
+#undef XC
+#undef SENSE
+}
+
 int main(void)
 {
 	get_lba_status_reports_runs();
@@ -286,6 +372,8 @@ int main(void)
 	fua_and_protection_bits_are_read_from_the_cdb();
 	mode_sense_advertises_dpofua_and_wce();
 	verify_checks_compares_and_refuses();
+	naa_is_lios_designator();
+	xcopy_is_checked_before_the_runner();
 	printf("glue: all checks passed\n");
 	return 0;
 }

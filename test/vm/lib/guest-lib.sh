@@ -73,11 +73,12 @@ sys.exit(0 if answer.startswith("0 ") else answer)
 PY
 }
 
-user_backstore() {
-	local d=$CFG/core/user_1/$1
+user_backstore() { # user_backstore NAME POOL/VOLUME SIZE [CONTROL-OPTION...]
+	local d=$CFG/core/user_1/$1 o
 	mkdir -p $d || return 1
 	echo -n "dev_config=vlun/$2" >$d/control || return 1
 	echo -n "dev_size=$3" >$d/control || return 1
+	for o in "${@:4}"; do echo -n "$o" >$d/control || return 1; done
 	echo -n 1 >$d/enable || return 1
 	echo "$(vol_serial "$2")" >$d/wwn/vpd_unit_serial
 }

@@ -4,7 +4,9 @@
 # preallocated qcow2, (c) user:vlun on a fresh thin volume, (d) user:vlun on a fully
 # allocated one, and (e) the allocated one again with the handler's fast path off
 # ("fast-path off" on its control socket, for that cell only: every READ/WRITE through
-# tcmu-runner's worker queue).  Prints IOPS,
+# tcmu-runner's worker queue), and (f) for the 1 MiB rows an allocated volume whose
+# backstore takes 1 MiB commands (hw_max_sectors 2048 and a 64 MiB ring data area, what
+# vlun-config writes; the disk's max_sectors_kb 1024) against tcmu's 64 KiB default.  Prints IOPS,
 # MB/s and the ratios vlun/fileio, vlun/qcow and fast path on/off; then a thin volume's
 # first writes (each one allocates an extent) against the same writes when allocated.
 # Each cell is the median of ROUNDS runs (rounds interleave the backstores).
@@ -21,6 +23,8 @@ VLUN_HANDLER_PATH=/run/handlers vm_start_runner
 make_pool p 160M 2 --extent-size 1M
 $VLUNCTL -q vol create p/fresh 128M
 $VLUNCTL -q vol create p/full 128M
+make_pool p1m 160M 2 --extent-size 1M
+$VLUNCTL -q vol create p1m/full 128M
 make_pool big 4G 2 --extent-size 1M             # sparse: first writes touch 4 KiB per extent
 $VLUNCTL -q vol create big/first 12G
 truncate -s $size /var/lib/vlun/fileio.img
@@ -32,14 +36,19 @@ echo -n 1 >$d/enable; echo "qcowbench0000001" >$d/wwn/vpd_unit_serial
 user_backstore fresh p/fresh $size
 user_backstore full p/full $size
 user_backstore first big/first $((12 << 30))
+user_backstore full1m p1m/full $size hw_max_sectors=2048 max_data_area_mb=64
 iscsi_export 0 fileio_1/fio0; iscsi_export 1 user_2/qcow0
 iscsi_export 2 user_1/fresh; iscsi_export 3 user_1/full; iscsi_export 4 user_1/first
+iscsi_export 5 user_1/full1m
 iscsi_login >/dev/null || { fail "iSCSI login"; exit 1; }
 declare -A DEV
-disks() { for l in 0 1 2 3 4; do DEV[$l]=$(lun_disk $l) || { fail "no disk for LUN $l"; exit 1; }; done; }
+disks() { for l in 0 1 2 3 4 5; do DEV[$l]=$(lun_disk $l) || { fail "no disk for LUN $l"; exit 1; }; done; }
 disks
-# allocate the "full" volume and fill the fileio file and the qcow2 image with data
-for l in 0 1 3; do fio --name=fill --filename=${DEV[$l]} --direct=1 --ioengine=libaio --iodepth=8 \
+# LUN 5 with 1 MiB commands; the others keep what the kernel chose (64 KiB: tcmu's default)
+echo 1024 >/sys/block/${DEV[5]#/dev/}/queue/max_sectors_kb || { fail "max_sectors_kb 1024 on LUN 5"; exit 1; }
+log "max_sectors_kb: LUN 3 $(cat /sys/block/${DEV[3]#/dev/}/queue/max_sectors_kb), LUN 5 $(cat /sys/block/${DEV[5]#/dev/}/queue/max_sectors_kb)"
+# allocate the "full" volumes and fill the fileio file and the qcow2 image with data
+for l in 0 1 3 5; do fio --name=fill --filename=${DEV[$l]} --direct=1 --ioengine=libaio --iodepth=8 \
 	--rw=write --bs=1M --output=/dev/null; done
 sg_sync ${DEV[3]}
 fio_run() { # fio_run LUN FIO-ARGS... -> "iops mbps"
@@ -64,6 +73,7 @@ for round in $(seq $rounds); do
 	for i in "${!rows[@]}"; do
 		for l in 0 1 2 3; do add $i,$l "$(run $l ${rows[$i]#*:})"; done
 		vm_fast_path off; add $i,4 "$(run 3 ${rows[$i]#*:})"; vm_fast_path on
+		case ${rows[$i]} in *" 1M "*) add $i,5 "$(run 5 ${rows[$i]#*:})" ;; esac
 	done
 done
 # first writes: a sequential run that skips to the next 1 MiB extent after each 4 KiB
@@ -95,6 +105,13 @@ for i in "${!rows[@]}"; do
 	vm=$(echo ${M[$i,3]} | median)
 	printf '%-22s %8s %8s %9s %8s %9s %10s %8s %8s %9s\n' "${rows[$i]%%:*}" $fi $qi $ti $vi $si $vm \
 		$(ratio $vi $fi) $(ratio $vi $qi) $(ratio $vi $si)
+done
+echo
+printf '%-22s %12s %12s %8s\n' row "vlun 64 KiB" "vlun 1 MiB" "1M/64K"
+for i in "${!rows[@]}"; do
+	[ -n "${R[$i,5]:-}" ] || continue
+	a=$(med $i,3); b=$(med $i,5)
+	printf '%-22s %12s %12s %8s\n' "${rows[$i]%%:*}" $a $b $(ratio $b $a)
 done
 echo
 printf '%-22s %12s %10s %8s\n' row "thin first" allocated "ratio"

@@ -109,13 +109,21 @@ check "guest1 runs on a" sh -c "$V domstate guest1 | grep -qx running"
 owner() { "$VA" status vm1 --json 2>/dev/null | jq -r '.volumes[0].owner' 2>/dev/null; }
 check "vm1 is owned by blade a" test "$(owner)" = 1
 
+# migrate N FROM TO: virsh migrate --live guest1 from blade FROM to blade TO (a or b);
+# its output in /tmp/migN.out, exit status in $rc, seconds in $secs
+migrate() {
+	local from=169.254.0.$(tpg_of $2) to=169.254.0.$(tpg_of $3) t0
+	t0=$(ms_now)
+	rc=0; virsh -q -c qemu+tcp://$from/system migrate --live guest1 qemu+tcp://$to/system \
+		>/tmp/mig$1.out 2>&1 || rc=$?
+	secs=$(awk -v a=$t0 -v b=$(ms_now) 'BEGIN { printf "%.1f", (b - a) / 1000 }')
+	cat /tmp/mig$1.out
+}
+
 # a -> b: the destination's hook moves vm1 before the domain resumes there
-t0=$(ms_now)
-rc=0; $V migrate --live guest1 qemu+tcp://169.254.0.2/system >/tmp/mig1.out 2>&1 || rc=$?
-t1=$(ms_now)
-cat /tmp/mig1.out
+migrate 1 a b
 check "virsh migrate --live guest1 to blade b (exit $rc)" test $rc = 0
-figure "live migration a -> b (hook included) s: $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.1f", (b - a) / 1000 }')"
+figure "live migration a -> b (hook included) s: $secs"
 peer_put migrated 1
 check "libvirt ran the hook on b for the incoming guest1 (its log: $(peer_get hooked-b 60) line)" \
 	test "$(peer_get hooked-b 60)" = 1
@@ -131,8 +139,7 @@ dd if=/tmp/pat2 of=$MP bs=1M count=4 seek=8 oflag=direct conv=fsync status=none
 
 # b -> a with a failing hook on a: libvirt aborts, nothing moves
 hook_conf /bin/false
-rc=0; $VB migrate --live guest1 qemu+tcp://169.254.0.1/system >/tmp/mig2.out 2>&1 || rc=$?
-cat /tmp/mig2.out
+migrate 2 b a
 check "a migration back whose hook fails on a is refused (exit $rc)" test $rc != 0
 check "libvirt says the hook refused it" grep -qi "hook" /tmp/mig2.out
 check "guest1 still runs on b" sh -c "$VB domstate guest1 | grep -qx running"
@@ -141,12 +148,9 @@ check "vm1 is still owned by blade b" test "$(owner)" = 2
 
 # b -> a with the hook mended
 hook_conf "$VA"
-t0=$(ms_now)
-rc=0; $VB migrate --live guest1 qemu+tcp://169.254.0.1/system >/tmp/mig3.out 2>&1 || rc=$?
-t1=$(ms_now)
-cat /tmp/mig3.out
+migrate 3 b a
 check "virsh migrate --live guest1 back to blade a (exit $rc)" test $rc = 0
-figure "live migration b -> a (hook included) s: $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.1f", (b - a) / 1000 }')"
+figure "live migration b -> a (hook included) s: $secs"
 check "guest1 runs on a" sh -c "$V domstate guest1 | grep -qx running"
 check "vm1 is owned by blade a" test "$(owner)" = 1
 ra=$(rtpg_ao $pa); rb=$(rtpg_ao $pb)
