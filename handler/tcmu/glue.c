@@ -56,6 +56,41 @@ static int sense(uint8_t *buf, uint8_t key, uint8_t asc, uint8_t ascq)
 	return TCMU_STS_PASSTHROUGH_ERR;
 }
 
+/* The buffer bytes [at, at + n) into dst; how many there were. */
+static size_t iov_range(uint8_t *dst, const struct iovec *iov, size_t cnt, size_t at, size_t n)
+{
+	size_t done = 0;
+	for (size_t i = 0; i < cnt && done < n; i++) {
+		size_t l = iov[i].iov_len;
+		if (at >= l) {
+			at -= l;
+			continue;
+		}
+		size_t t = l - at < n - done ? l - at : n - done;
+		memcpy(dst + done, (const uint8_t *)iov[i].iov_base + at, t);
+		done += t;
+		at = 0;
+	}
+	return done;
+}
+
+/* The buffer bytes [at, at + n) from src. */
+static void iov_put(const struct iovec *iov, size_t cnt, size_t at, const uint8_t *src, size_t n)
+{
+	for (size_t i = 0; i < cnt && n; i++) {
+		size_t l = iov[i].iov_len;
+		if (at >= l) {
+			at -= l;
+			continue;
+		}
+		size_t t = l - at < n ? l - at : n;
+		memcpy((uint8_t *)iov[i].iov_base + at, src, t);
+		src += t;
+		n -= t;
+		at = 0;
+	}
+}
+
 int vlun_miscompare(uint8_t *buf, uint32_t offset)
 {
 	/* MISCOMPARE, MISCOMPARE DURING VERIFY OPERATION; INFORMATION = offset */
@@ -104,24 +139,12 @@ bool vlun_cdb_fua(const uint8_t *cdb)
 
 size_t vlun_iov_copy_out(void *dst, const struct iovec *iov, size_t cnt, size_t n)
 {
-	uint8_t *d = dst;
-	size_t done = 0;
-	for (size_t i = 0; i < cnt && done < n; i++) {
-		size_t t = iov[i].iov_len < n - done ? iov[i].iov_len : n - done;
-		memcpy(d + done, iov[i].iov_base, t);
-		done += t;
-	}
-	return done;
+	return iov_range(dst, iov, cnt, 0, n);
 }
 
 static void copy_into_iov(const struct iovec *iov, size_t cnt, const uint8_t *src, size_t n)
 {
-	for (size_t i = 0; i < cnt && n; i++) {
-		size_t t = iov[i].iov_len < n ? iov[i].iov_len : n;
-		memcpy(iov[i].iov_base, src, t);
-		src += t;
-		n -= t;
-	}
+	iov_put(iov, cnt, 0, src, n);
 }
 
 static int mode_sense(const uint8_t *cdb, const struct iovec *iov, size_t cnt, bool wce,
@@ -264,24 +287,6 @@ bool vlun_is_verify(const uint8_t *cdb)
 	return cdb[0] == 0x2f || cdb[0] == 0xaf || cdb[0] == 0x8f;
 }
 
-/* The data-out bytes [at, at + n) into dst; how many there were. */
-static size_t iov_range(uint8_t *dst, const struct iovec *iov, size_t cnt, size_t at, size_t n)
-{
-	size_t done = 0;
-	for (size_t i = 0; i < cnt && done < n; i++) {
-		size_t l = iov[i].iov_len;
-		if (at >= l) {
-			at -= l;
-			continue;
-		}
-		size_t t = l - at < n - done ? l - at : n - done;
-		memcpy(dst + done, (const uint8_t *)iov[i].iov_base + at, t);
-		done += t;
-		at = 0;
-	}
-	return done;
-}
-
 #define VERIFY_CHUNK (256u << 10)
 
 int vlun_verify(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt, uint32_t bs,
@@ -347,23 +352,6 @@ out:
 	free(disk);
 	free(want);
 	return sts;
-}
-
-/* The data-out bytes [at, at + n) from src. */
-static void iov_put(const struct iovec *iov, size_t cnt, size_t at, const uint8_t *src, size_t n)
-{
-	for (size_t i = 0; i < cnt && n; i++) {
-		size_t l = iov[i].iov_len;
-		if (at >= l) {
-			at -= l;
-			continue;
-		}
-		size_t t = l - at < n ? l - at : n;
-		memcpy((uint8_t *)iov[i].iov_base + at, src, t);
-		src += t;
-		n -= t;
-		at = 0;
-	}
 }
 
 void vlun_naa_from_serial(const char *serial, uint8_t naa[16])
