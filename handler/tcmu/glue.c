@@ -354,25 +354,21 @@ out:
 	return sts;
 }
 
-void vlun_naa_from_serial(const char *serial, uint8_t naa[16])
+int vlun_naa_parse(const char *wwn, uint8_t naa[16])
 {
-	/* NAA 6 (IEEE registered extended), LIO's company id 00-14-05, then the serial's hex
-	 * digits from the low nibble of byte 3 on (what LIO puts in VPD page 0x83) */
 	memset(naa, 0, 16);
-	naa[0] = 0x60;
-	naa[1] = 0x01;
-	naa[2] = 0x40;
-	naa[3] = 0x50;
-	unsigned nib = 7; /* the next nibble: byte nib / 2, high half when nib is even */
-	for (const char *p = serial; *p && nib < 32; p++) {
-		int v = *p >= '0' && *p <= '9' ? *p - '0'
-		      : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
-		      : *p >= 'A' && *p <= 'F' ? *p - 'A' + 10 : -1;
-		if (v < 0)
-			continue;
-		naa[nib / 2] |= (uint8_t)(nib % 2 ? v : v << 4);
-		nib++;
+	if (strncmp(wwn, "naa.", 4) || strlen(wwn) != 4 + 32)
+		return -EINVAL;
+	for (int k = 0; k < 32; k++) {
+		char c = wwn[4 + k];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (v < 0) {
+			memset(naa, 0, 16);
+			return -EINVAL;
+		}
+		naa[k / 2] |= (uint8_t)(k % 2 ? v : v << 4);
 	}
+	return 0;
 }
 
 #define XCOPY_TD_LEN 32   /* a target descriptor */

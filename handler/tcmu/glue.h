@@ -67,8 +67,9 @@ bool vlun_is_verify(const uint8_t *cdb);
 int vlun_verify(const uint8_t *cdb, const struct iovec *iov, size_t iov_cnt, uint32_t block_size,
 		uint64_t nr_blocks, uint32_t max_blocks, vlun_read_fn read, void *ctx,
 		uint8_t *sense, int *read_err);
-/* The NAA designator LIO gives a LUN whose vpd_unit_serial is serial (VPD page 0x83). */
-void vlun_naa_from_serial(const char *serial, uint8_t naa[16]);
+/* The 16 bytes of a "naa." + 32 hex digits WWN (the engine's vl_vol_info.wwn: what LIO
+ * reports in VPD page 0x83 for the volume's serial); -EINVAL (and zeros) otherwise. */
+int vlun_naa_parse(const char *wwn, uint8_t naa[16]);
 /* EXTENDED COPY (LID1), checked before tcmu-runner's emulation (SPC-4 6.4), which takes
  * only LIST ID USAGE 11b with LIST IDENTIFIER 0, one block -> block segment and two
  * target descriptors, and answers some errors with the wrong code: LIST ID USAGE 01b

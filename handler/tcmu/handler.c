@@ -44,7 +44,7 @@ struct vdev {
 	uint32_t block_size;
 	bool wce;                  /* write cache enabled: else every write is FUA */
 	bool shared;               /* a shared pool's volume (O_DIRECT) */
-	uint8_t naa[16];           /* the LUN's NAA designator, from the volume's serial */
+	uint8_t naa[16];           /* the LUN's NAA designator (the volume's WWN) */
 	pthread_rwlock_t caw_lock; /* COMPARE AND WRITE excludes writes */
 	atomic_uint busy;          /* READs/WRITEs running in the runner's workers */
 	_Atomic uint64_t deep_ns;  /* when the workers last ran two of them at once */
@@ -395,8 +395,8 @@ static int vlun_open(struct tcmu_device *dev, bool reopen)
 	}
 	v->slot = vl_vol_slot(v->vol);
 	struct vl_vol_info vi;
-	if (!vl_vol_info(v->pref->pool, v->cfg.volume, &vi))
-		vlun_naa_from_serial(vi.serial, v->naa); /* (else zeros: names no LUN) */
+	if (vl_vol_info(v->pref->pool, v->cfg.volume, &vi) || vlun_naa_parse(vi.wwn, v->naa))
+		memset(v->naa, 0, sizeof(v->naa)); /* names no LUN */
 	v->block_size = tcmu_dev_get_block_size(dev);
 	uint64_t lun = tcmu_dev_get_num_lbas(dev) * v->block_size;
 	uint64_t vsize = vl_vol_size(v->vol);

@@ -63,9 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		/* EXTENDED COPY's checks over the same bytes as its parameter list */
 		uint8_t naa[16];
-		char serial[33];
-		snprintf(serial, sizeof(serial), "%s", (const char *)rest);
-		vlun_naa_from_serial(serial, naa);
+		char wwn[40];
+		snprintf(wwn, sizeof(wwn), "naa.%s", (const char *)rest);
+		(void)vlun_naa_parse(wwn, naa);
 		r = vlun_xcopy_check(cdb, &dout, 1, naa, 64, sense);
 		free(rest);
 		if (r != TCMU_STS_NOT_HANDLED && r != TCMU_STS_PASSTHROUGH_ERR)

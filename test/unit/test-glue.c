@@ -279,12 +279,14 @@ static void verify_checks_compares_and_refuses(void)
 static void naa_is_lios_designator(void)
 {
 	uint8_t naa[16];
-	vlun_naa_from_serial("0123456789abcdef0123456789abcdef", naa);
+	/* the WWN the engine gives serial 0123456789abcdef0123456789abcdef */
+	CHECK(vlun_naa_parse("naa.60014050123456789abcdef012345678", naa) == 0);
 	static const uint8_t want[16] = {0x60, 0x01, 0x40, 0x50, 0x12, 0x34, 0x56, 0x78,
 					 0x9a, 0xbc, 0xde, 0xf0, 0x12, 0x34, 0x56, 0x78};
 	CHECK(!memcmp(naa, want, 16));
-	vlun_naa_from_serial("01-23", naa); /* non-hex characters are skipped */
-	CHECK(naa[3] == 0x50 && naa[4] == 0x12 && naa[5] == 0x30 && naa[6] == 0);
+	CHECK(vlun_naa_parse("naa.6001405012345678", naa) == -EINVAL && naa[0] == 0);
+	CHECK(vlun_naa_parse("iqn.60014050123456789abcdef012345678", naa) == -EINVAL);
+	CHECK(vlun_naa_parse("naa.60014050123456789abcdef01234567x", naa) == -EINVAL && naa[0] == 0);
 }
 
 /* an EXTENDED COPY parameter list: header, one identification target descriptor naming
@@ -318,8 +320,8 @@ static void xcopy_list(uint8_t *p, const uint8_t naa[16], unsigned usage, uint8_
 static void xcopy_is_checked_before_the_runner(void)
 {
 	uint8_t naa[16], other[16], p[76], s[96];
-	vlun_naa_from_serial("00112233445566778899aabbccddeeff", naa);
-	vlun_naa_from_serial("ffeeddccbbaa99887766554433221100", other);
+	CHECK(vlun_naa_parse("naa.600140500112233445566778899aabbc", naa) == 0);
+	CHECK(vlun_naa_parse("naa.6001405ffeeddccbbaa9988776655443", other) == 0);
 	uint8_t cdb[16] = {0x83, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 76, 0, 0};
 	struct iovec iov[2] = {{p, 10}, {p + 10, 66}}; /* the header split over two iovecs */
 #define XC(...) (xcopy_list(p, __VA_ARGS__), vlun_xcopy_check(cdb, iov, 2, naa, 100, s))

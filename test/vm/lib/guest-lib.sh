@@ -22,6 +22,18 @@ check() { # check DESCRIPTION CMD... : pass/fail on the command's status
 	if "$@"; then pass "$what"; else fail "$what"; return 1; fi
 }
 
+# fio_stop_check PID OUT LINES WHAT: stop a verifying fio (SIGINT), show OUT's last LINES,
+# check "WHAT: no verification failure and no I/O error", figure its verify errors
+fio_stop_check() {
+	local frc=0 verrs ioerrs
+	kill -INT $1 2>/dev/null || true; wait $1 || frc=$?
+	tail -$3 $2
+	verrs=$(grep -c -i "verify.*fail\|bad magic\|crc32c.*wanted" $2 || true)
+	ioerrs=$( (grep -o 'err= *[0-9]*' $2 || true) | (grep -v 'err= *0' || true) | wc -l)
+	check "$4: no verification failure and no I/O error (exit $frc)" test $verrs = 0 -a $ioerrs = 0
+	figure "verify errors: $verrs"
+}
+
 vm_start_target() {
 	modprobe -a configfs target_core_mod target_core_user target_core_file target_core_iblock \
 		iscsi_target_mod tcm_loop iscsi_tcp sd_mod sg scsi_transport_iscsi libiscsi \

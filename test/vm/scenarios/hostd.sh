@@ -269,12 +269,7 @@ check "scsi_debug's unit attention (capacity changed) came as a kernel uevent" \
 check "... and the agent did not take it for an ALUA change ($((a1 - a0)))" test "$a1" = "$a0"
 
 # ---- the data ----
-kill -INT $FIO || true; frc=0; wait $FIO || frc=$?
-tail -8 /tmp/fio.out
-verrs=$(grep -c -i "verify.*fail\|bad magic\|crc32c.*wanted" /tmp/fio.out || true)
-ioerrs=$( (grep -o 'err= *[0-9]*' /tmp/fio.out || true) | (grep -v 'err= *0' || true) | wc -l)
-check "fio through all of it: no verification failure and no I/O error (exit $frc)" test $verrs = 0 -a $ioerrs = 0
-figure "verify errors: $verrs"
+fio_stop_check $FIO /tmp/fio.out 8 "fio through all of it"
 kill $HDP $MPD 2>/dev/null || true
 cp /var/log/vlun-hostd.log $MPLOG $VLUN_OUT/ 2>/dev/null || true
 multipath -F >/dev/null 2>&1 || true

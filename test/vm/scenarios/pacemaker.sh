@@ -202,12 +202,7 @@ sleep 3
 check "fio goes on writing through a's path" test "$(writes_of $pa)" != "$w1"
 check "fio still runs" kill -0 $FIO
 
-kill -INT $FIO || true; frc=0; wait $FIO || frc=$?
-tail -15 /tmp/fio.out
-verrs=$(grep -c -i "verify.*fail\|bad magic\|crc32c.*wanted" /tmp/fio.out || true)
-ioerrs=$( (grep -o 'err= *[0-9]*' /tmp/fio.out || true) | (grep -v 'err= *0' || true) | wc -l)
-check "fio through every move and the failure: no verification failure and no I/O error (exit $frc)" test $verrs = 0 -a $ioerrs = 0
-figure "verify errors: $verrs"
+fio_stop_check $FIO /tmp/fio.out 15 "fio through every move and the failure"
 fails=$(crm_mon -1 2>/dev/null | grep -c -i "failed\|error" || true)
 crm_mon -1 | sed 's/^/  crm_mon: /' | head -30
 check "crm_mon shows no failed action" test "$fails" = 0
